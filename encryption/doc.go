@@ -1,0 +1,3 @@
+// Package encryption configures Cilium transparent encryption: WireGuard keys, peers and
+// MTU, IPsec key secrets, and the matching Helm values.
+package encryption
