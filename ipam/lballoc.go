@@ -1,0 +1,218 @@
+package ipam
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
+	"github.com/google/btree"
+)
+
+// LBAllocator assigns LoadBalancer IPs to Services from CiliumLoadBalancerIPPools with
+// Cilium's LB IPAM semantics, plus two guarantees Cilium does not give:
+//
+//   - A defined order. A Service without requested IPs gets the lowest free address of the
+//     first pool, in priority order, that selects it and has room. Priority order: pools
+//     with a serviceSelector before pools without one (the specific before the catch-all),
+//     then older pools (creationTimestamp) first, then by name.
+//   - Stability. An address, once held, stays with its Service across allocator restarts
+//     (Adopt reads it back from the Service status) and across pool edits, including edits
+//     and deletions that leave it outside every pool: such a Service keeps the address and
+//     its assignment reports ErrLBNotInPool instead of being given a new one. An address is
+//     released only when the Service is deleted, stops being a managed LoadBalancer, stops
+//     requesting it (lbipam.cilium.io/ips), drops its family, or can no longer share it.
+//
+// Pools whose blocks overlap are settled oldest first: the newer pool is conflicting and
+// gives out nothing. Disabled pools give out nothing new and keep what they gave. Each
+// allocation costs O(P + log n) for P pools and n free intervals of the chosen range.
+//
+// An LBAllocator is not safe for concurrent use. The zero value is not usable; call
+// NewLBAllocator.
+type LBAllocator struct {
+	pools map[string]*lbPool
+	// order holds the pools that give out addresses, in priority order.
+	order []*lbPool
+	// ranges holds the blocks of non-conflicting pools (disjoint), by first address.
+	ranges *btree.BTreeG[*lbRange]
+	// used holds every address held by a Service, by address.
+	used *btree.BTreeG[*lbHolding]
+	// services holds the Services that hold addresses or were assigned.
+	services map[lbKey]*lbService
+	// sharing indexes held addresses by sharing key, each list sorted.
+	sharing map[string][]netip.Addr
+}
+
+type lbKey struct{ namespace, name string }
+
+// lbPool is the allocator's view of one CiliumLoadBalancerIPPool.
+type lbPool struct {
+	name        string
+	created     time.Time
+	selector    lbSelector // nil: every Service
+	hasSelector bool
+	disabled    bool
+	blocks      []lbBlock
+	ranges      []*lbRange // nil while conflicting or invalid
+	// invalid is why the pool's spec cannot be used (ValidateLBPool), or nil.
+	invalid error
+	// conflict is set when the pool overlaps an older pool, or nil.
+	conflict error
+}
+
+// problem is why the pool gives nothing out, or nil.
+func (p *lbPool) problem() error {
+	if p.invalid != nil {
+		return p.invalid
+	}
+	return p.conflict
+}
+
+// lbRange is one block of a non-conflicting pool with its free space.
+type lbRange struct {
+	pool  *lbPool
+	alloc lbInterval
+	free  *lbFreeSet
+}
+
+// lbHolding is one held address and the Services that hold it (several when shared).
+type lbHolding struct {
+	ip         netip.Addr
+	sharingKey string
+	holders    []*lbService
+}
+
+func lessRange(a, b *lbRange) bool     { return lessAddrFamily(a.alloc.first, b.alloc.first) }
+func lessHolding(a, b *lbHolding) bool { return lessAddrFamily(a.ip, b.ip) }
+func lessAddrFamily(a, b netip.Addr) bool {
+	return compareAddr(a, b) < 0
+}
+
+// NewLBAllocator returns an empty allocator: no pools, no Services.
+func NewLBAllocator() *LBAllocator {
+	return &LBAllocator{
+		pools:    map[string]*lbPool{},
+		ranges:   btree.NewG(16, lessRange),
+		used:     btree.NewG(32, lessHolding),
+		services: map[lbKey]*lbService{},
+		sharing:  map[string][]netip.Addr{},
+	}
+}
+
+// SetPool adds or replaces a pool (matched by name). A pool that fails ValidateLBPool is
+// kept but gives nothing out; its error is returned and reported by PoolStatus. Addresses
+// already held stay held whatever the new blocks are.
+func (a *LBAllocator) SetPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
+	p := &lbPool{name: pool.Name, created: pool.CreationTimestamp.Time, disabled: pool.Spec.Disabled}
+	blocks, err := parseLBBlocks(pool)
+	sel, serr := lbPoolSelector(pool)
+	if err == nil {
+		err = serr
+	}
+	p.blocks, p.selector, p.hasSelector, p.invalid = blocks, sel, pool.Spec.ServiceSelector != nil, err
+	a.pools[p.name] = p
+	a.rebuild()
+	return err
+}
+
+// DeletePool removes the pool called name. Services keep the addresses it gave them.
+func (a *LBAllocator) DeletePool(name string) {
+	if _, ok := a.pools[name]; ok {
+		delete(a.pools, name)
+		a.rebuild()
+	}
+}
+
+// rebuild settles conflicts, recomputes the priority order and the free space of every
+// non-conflicting range from the held addresses. It costs O(B log B + H log H) for B
+// blocks and H held addresses and runs only when pools change.
+func (a *LBAllocator) rebuild() {
+	byAge := make([]*lbPool, 0, len(a.pools))
+	for _, p := range a.pools {
+		byAge = append(byAge, p)
+	}
+	slices.SortFunc(byAge, func(x, y *lbPool) int {
+		return cmp.Or(x.created.Compare(y.created), cmp.Compare(x.name, y.name))
+	})
+	accepted := btree.NewG(16, func(x, y lbInterval) bool { return lessAddrFamily(x.first, y.first) })
+	owner := map[lbInterval]string{}
+	a.ranges.Clear(false)
+	a.order = a.order[:0]
+	for _, p := range byAge {
+		p.ranges, p.conflict = nil, nil
+		if p.invalid != nil {
+			continue
+		}
+		if p.conflict = conflictOf(p, accepted, owner); p.conflict != nil {
+			continue
+		}
+		for _, b := range p.blocks {
+			accepted.ReplaceOrInsert(b.bounds)
+			owner[b.bounds] = p.name
+			r := &lbRange{pool: p, alloc: b.alloc, free: newLBFreeSet(b.alloc)}
+			a.used.AscendRange(&lbHolding{ip: b.alloc.first}, &lbHolding{ip: b.alloc.last}, func(h *lbHolding) bool {
+				r.free.take(h.ip)
+				return true
+			})
+			if h, ok := a.used.Get(&lbHolding{ip: b.alloc.last}); ok {
+				r.free.take(h.ip)
+			}
+			p.ranges = append(p.ranges, r)
+			a.ranges.ReplaceOrInsert(r)
+		}
+		if !p.disabled {
+			a.order = append(a.order, p)
+		}
+	}
+	slices.SortStableFunc(a.order, func(x, y *lbPool) int {
+		if x.hasSelector != y.hasSelector {
+			if x.hasSelector {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+}
+
+// PoolOrder returns the names of the pools that give out addresses (enabled, valid, not
+// conflicting), in the priority order the allocator tries them.
+func (a *LBAllocator) PoolOrder() []string {
+	names := make([]string, len(a.order))
+	for i, p := range a.order {
+		names[i] = p.name
+	}
+	return names
+}
+
+// rangeOf returns the non-conflicting range whose allocatable addresses contain ip.
+func (a *LBAllocator) rangeOf(ip netip.Addr) *lbRange {
+	var found *lbRange
+	a.ranges.DescendLessOrEqual(&lbRange{alloc: lbInterval{first: ip}}, func(r *lbRange) bool {
+		if r.alloc.contains(ip) {
+			found = r
+		}
+		return false
+	})
+	return found
+}
+
+// conflictOf returns an error naming p, the older pool and both blocks when a block of p
+// overlaps a block already accepted (accepted holds disjoint intervals).
+func conflictOf(p *lbPool, accepted *btree.BTreeG[lbInterval], owner map[lbInterval]string) error {
+	for _, b := range p.blocks {
+		var hit lbInterval
+		found := false
+		accepted.DescendLessOrEqual(lbInterval{first: b.bounds.last}, func(iv lbInterval) bool {
+			hit, found = iv, iv.overlaps(b.bounds)
+			return false
+		})
+		if found {
+			return fmt.Errorf("pool %q block %s-%s overlaps block %s-%s of older pool %q: %w",
+				p.name, b.bounds.first, b.bounds.last, hit.first, hit.last, owner[hit], ErrLBPoolConflict)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package ipam
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+
+	slimlabels "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/labels"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// lbService is the allocator's view of one managed Service.
+type lbService struct {
+	key      lbKey
+	labels   slimlabels.Set
+	req      LBRequest
+	reqErr   error
+	ports    []lbPort
+	etp      corev1.ServiceExternalTrafficPolicy
+	selector map[string]string
+	// ips are the held addresses, sorted by compareAddr.
+	ips []netip.Addr
+}
+
+type lbPort struct {
+	port  int32
+	proto corev1.Protocol
+}
+
+// update refreshes the view from svc.
+func (s *lbService) update(svc *corev1.Service) {
+	s.labels = make(slimlabels.Set, len(svc.Labels)+2)
+	maps.Copy(s.labels, svc.Labels)
+	s.labels[LBServiceNamespaceLabel] = svc.Namespace
+	s.labels[LBServiceNameLabel] = svc.Name
+	s.req, s.reqErr = ParseLBRequest(svc)
+	s.ports = s.ports[:0]
+	for _, p := range svc.Spec.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = corev1.ProtocolTCP
+		}
+		s.ports = append(s.ports, lbPort{p.Port, proto})
+	}
+	s.etp = svc.Spec.ExternalTrafficPolicy
+	if s.etp == "" {
+		s.etp = corev1.ServiceExternalTrafficPolicyCluster
+	}
+	s.selector = svc.Spec.Selector
+}
+
+func (s *lbService) holds(ip netip.Addr) bool {
+	_, ok := slices.BinarySearchFunc(s.ips, ip, compareAddr)
+	return ok
+}
+
+func (s *lbService) addIP(ip netip.Addr) {
+	if i, ok := slices.BinarySearchFunc(s.ips, ip, compareAddr); !ok {
+		s.ips = slices.Insert(s.ips, i, ip)
+	}
+}
+
+func (s *lbService) removeIP(ip netip.Addr) {
+	if i, ok := slices.BinarySearchFunc(s.ips, ip, compareAddr); ok {
+		s.ips = slices.Delete(s.ips, i, i+1)
+	}
+}
+
+func (s *lbService) hasFamily(v6 bool) bool {
+	for _, ip := range s.ips {
+		if ip.Is6() == v6 {
+			return true
+		}
+	}
+	return false
+}
+
+// lbCompatible reports whether x and y may share an address, and if not, why: both carry
+// the same non-empty sharing key, their namespaces are equal or each allows the other's,
+// no port and protocol pair is used by both, they have the same externalTrafficPolicy, and
+// with policy Local they select the same, non-empty set of pods.
+func lbCompatible(x, y *lbService) (bool, string) {
+	if x.req.SharingKey == "" || x.req.SharingKey != y.req.SharingKey {
+		return false, "different sharing key"
+	}
+	if x.key.namespace != y.key.namespace &&
+		(!allowsNamespace(x.req.SharingNamespaces, y.key.namespace) || !allowsNamespace(y.req.SharingNamespaces, x.key.namespace)) {
+		return false, "different and not permitted namespace"
+	}
+	for _, p := range x.ports {
+		if slices.Contains(y.ports, p) {
+			return false, "same port and protocol"
+		}
+	}
+	if x.etp != y.etp {
+		return false, "different externalTrafficPolicy"
+	}
+	if x.etp == corev1.ServiceExternalTrafficPolicyLocal &&
+		(len(x.selector) == 0 || !maps.Equal(x.selector, y.selector)) {
+		return false, "externalTrafficPolicy Local with different pod selectors"
+	}
+	return true, ""
+}
+
+func allowsNamespace(allowed []string, ns string) bool {
+	return slices.Contains(allowed, ns) || slices.Contains(allowed, LBShareAllNamespaces)
+}

@@ -1,0 +1,76 @@
+package ipam
+
+import (
+	"errors"
+	"math/big"
+	"sort"
+)
+
+// LBPoolStatus is a pool's state as Cilium reports it in its status conditions
+// (cilium.io/IPsTotal, IPsUsed, IPsAvailable, PoolConflict).
+type LBPoolStatus struct {
+	// Name is the pool's name.
+	Name string
+	// Total counts the addresses the pool's valid blocks hand out (reserved first and last
+	// addresses excluded). Used counts those held by Services. Available counts those free
+	// and obtainable: zero for a disabled, invalid or conflicting pool.
+	Total, Used, Available *big.Int
+	// Disabled is the pool's spec.disabled.
+	Disabled bool
+	// Conflicting is true when the pool overlaps itself or an older pool (Err wraps
+	// ErrLBPoolConflict).
+	Conflicting bool
+	// Err is why the pool gives nothing out (invalid spec or conflict), or nil.
+	Err error
+}
+
+// PoolStatus returns the status of the pool called name; false when there is none. It
+// costs O(B·F) for B blocks and F free intervals, plus O(H) held addresses in the blocks
+// of an invalid or conflicting pool.
+func (a *LBAllocator) PoolStatus(name string) (LBPoolStatus, bool) {
+	p, ok := a.pools[name]
+	if !ok {
+		return LBPoolStatus{}, false
+	}
+	st := LBPoolStatus{Name: name, Total: new(big.Int), Used: new(big.Int), Available: new(big.Int),
+		Disabled: p.disabled, Err: p.problem()}
+	st.Conflicting = p.conflict != nil || isConflict(p.invalid)
+	for _, b := range p.blocks {
+		st.Total.Add(st.Total, b.alloc.size())
+	}
+	if p.ranges != nil {
+		free := new(big.Int)
+		for _, r := range p.ranges {
+			free.Add(free, r.free.free())
+		}
+		st.Used.Sub(st.Total, free)
+		if !p.disabled {
+			st.Available = free
+		}
+		return st, true
+	}
+	for _, b := range p.blocks {
+		n := int64(0)
+		a.used.AscendGreaterOrEqual(&lbHolding{ip: b.alloc.first}, func(h *lbHolding) bool {
+			if !b.alloc.contains(h.ip) {
+				return false
+			}
+			n++
+			return true
+		})
+		st.Used.Add(st.Used, big.NewInt(n))
+	}
+	return st, true
+}
+
+// PoolNames returns the names of all pools, sorted.
+func (a *LBAllocator) PoolNames() []string {
+	names := make([]string, 0, len(a.pools))
+	for n := range a.pools {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func isConflict(err error) bool { return err != nil && errors.Is(err, ErrLBPoolConflict) }
