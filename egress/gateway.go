@@ -1,0 +1,72 @@
+package egress
+
+import (
+	"fmt"
+	"hash/fnv"
+	"net/netip"
+	"slices"
+)
+
+// Gateway is one gateway node of a policy.
+type Gateway struct {
+	// IP is the gateway node's IPv4 address, where traffic is redirected to.
+	IP netip.Addr
+	// EgressIP is the address the gateway SNATs traffic to.
+	EgressIP netip.Addr
+}
+
+// Endpoint is a pod selected by a policy.
+type Endpoint struct {
+	// UID is the endpoint's UID (the CiliumEndpoint's, i.e. the pod's, UID); it picks the
+	// endpoint's gateway when there are several.
+	UID string
+	// IPs are the endpoint's addresses; IPv6 addresses are ignored.
+	IPs []netip.Addr
+}
+
+// SelectGateway returns the gateway of an endpoint as Cilium picks it: gateways sorted by
+// IP, the endpoint's gateway at index FNV-32a(uid) mod N; with one gateway, that one.
+// gateways is not modified.
+func SelectGateway(uid string, gateways []Gateway) (Gateway, error) {
+	switch len(gateways) {
+	case 0:
+		return Gateway{}, fmt.Errorf("%w: endpoint %q", ErrNoGateways, uid)
+	case 1:
+		return gateways[0], nil
+	}
+	sorted := slices.Clone(gateways)
+	slices.SortStableFunc(sorted, func(a, b Gateway) int { return a.IP.Compare(b.IP) })
+	h := fnv.New32a()
+	h.Write([]byte(uid))
+	return sorted[h.Sum32()%uint32(len(sorted))], nil
+}
+
+// Entries returns the datapath entries of a policy: for each IPv4 address of each
+// endpoint, one entry per destination CIDR through the endpoint's gateway, and one per
+// excluded CIDR with gateway ExcludedCIDR. Without gateways, destination entries get
+// NoGateway (traffic is dropped). Non-IPv4 prefixes are skipped.
+func Entries(endpoints []Endpoint, destinations, excluded []netip.Prefix, gateways []Gateway) []Entry {
+	var out []Entry
+	for _, ep := range endpoints {
+		gw := Gateway{IP: NoGateway(), EgressIP: NoGateway()}
+		if g, err := SelectGateway(ep.UID, gateways); err == nil {
+			gw = g
+		}
+		for _, ip := range ep.IPs {
+			if !ip.Is4() {
+				continue
+			}
+			for _, d := range destinations {
+				if d.Addr().Is4() {
+					out = append(out, Entry{Source: ip, Destination: d.Masked(), EgressIP: gw.EgressIP, GatewayIP: gw.IP})
+				}
+			}
+			for _, d := range excluded {
+				if d.Addr().Is4() {
+					out = append(out, Entry{Source: ip, Destination: d.Masked(), EgressIP: NoGateway(), GatewayIP: ExcludedCIDR()})
+				}
+			}
+		}
+	}
+	return out
+}
