@@ -1,0 +1,95 @@
+package mesh
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// Sentinel errors of mesh specs and plans. NewPlan joins every problem it finds; each
+// wraps one of these (or an identity error from errors.go, or ipam.ErrPoolExhausted /
+// ipam.ErrInvalidCIDR) and names the cluster and value. Test with errors.Is.
+var (
+	// ErrInvalidSpec: a spec document that does not parse, or has unknown fields.
+	ErrInvalidSpec = errors.New("invalid mesh spec")
+	// ErrInvalidPlan: a plan document that does not parse, or has unknown fields.
+	ErrInvalidPlan = errors.New("invalid mesh plan")
+	// ErrNoClusters: a spec without clusters.
+	ErrNoClusters = errors.New("mesh spec has no clusters")
+	// ErrDuplicateClusterName: two clusters with the same name.
+	ErrDuplicateClusterName = errors.New("duplicate cluster name")
+	// ErrDuplicateClusterID: two clusters with the same ID.
+	ErrDuplicateClusterID = errors.New("duplicate cluster ID")
+	// ErrNoFreeClusterID: more clusters than maxConnectedClusters allows.
+	ErrNoFreeClusterID = errors.New("no free cluster ID")
+	// ErrCIDROverlap: two ranges that must be disjoint share addresses (see OverlapError).
+	ErrCIDROverlap = errors.New("CIDR overlap")
+	// ErrServiceCIDROverlap: service ranges of two clusters overlap. ClusterIPs are
+	// cluster-local, so this is only a warning (Plan.Warnings).
+	ErrServiceCIDROverlap = errors.New("service CIDRs of two clusters overlap")
+	// ErrNoPodCIDR: a cluster without pod CIDRs and no pod pool to assign one from.
+	ErrNoPodCIDR = errors.New("no pod CIDR")
+	// ErrNoServiceCIDR: a cluster without service CIDRs and no service pool of its families.
+	ErrNoServiceCIDR = errors.New("no service CIDR")
+	// ErrPodCIDRTooSmall: pod ranges that cannot hold the cluster's maxNodes node CIDRs.
+	ErrPodCIDRTooSmall = errors.New("pod CIDR too small")
+	// ErrInvalidNodeMaskSize: a node mask size outside its family's range, shorter than
+	// a pod CIDR, or (IPv6) more than 16 bits longer than a pod CIDR, which Cilium's
+	// cluster-pool allocator refuses.
+	ErrInvalidNodeMaskSize = errors.New("invalid node mask size")
+	// ErrInvalidPrefixLength: a default prefix length outside 1-32 (IPv4) or 1-128 (IPv6),
+	// or a negative maxNodes.
+	ErrInvalidPrefixLength = errors.New("invalid prefix length")
+	// ErrInvalidMaxNodes: a negative maxNodes.
+	ErrInvalidMaxNodes = errors.New("invalid maxNodes")
+	// ErrPlanChanged: the spec contradicts the previous plan (a new ID, dropped ranges, a
+	// new node mask size or maxConnectedClusters). Growth never renumbers.
+	ErrPlanChanged = errors.New("spec changes an existing assignment")
+	// ErrClusterNotPlanned: a cluster name the plan does not contain.
+	ErrClusterNotPlanned = errors.New("cluster not in plan")
+)
+
+// CIDRKind names what a cluster uses a range for.
+type CIDRKind string
+
+// The kinds of cluster ranges.
+const (
+	// KindNodeCIDR is a range node addresses come from (VPC, subnet).
+	KindNodeCIDR CIDRKind = "node"
+	// KindPodCIDR is a cluster-pool pod range.
+	KindPodCIDR CIDRKind = "pod"
+	// KindServiceCIDR is a service ClusterIP range.
+	KindServiceCIDR CIDRKind = "service"
+)
+
+// OverlapError reports two ranges that share addresses: which cluster uses each, for what,
+// and the prefixes. Cluster and OtherCluster are equal when one cluster overlaps itself.
+// It wraps ErrServiceCIDROverlap when both are service ranges of different clusters (a
+// warning), and ErrCIDROverlap otherwise.
+type OverlapError struct {
+	Cluster      string
+	Kind         CIDRKind
+	Prefix       netip.Prefix
+	OtherCluster string
+	OtherKind    CIDRKind
+	OtherPrefix  netip.Prefix
+}
+
+// Error returns one line naming both clusters, kinds and prefixes.
+func (e *OverlapError) Error() string {
+	return fmt.Sprintf("%v: cluster %q %s CIDR %s overlaps cluster %q %s CIDR %s",
+		e.Unwrap(), e.Cluster, e.Kind, e.Prefix, e.OtherCluster, e.OtherKind, e.OtherPrefix)
+}
+
+// Unwrap returns ErrServiceCIDROverlap or ErrCIDROverlap.
+func (e *OverlapError) Unwrap() error {
+	if e.Warning() {
+		return ErrServiceCIDROverlap
+	}
+	return ErrCIDROverlap
+}
+
+// Warning reports whether the overlap is allowed: service ranges of different clusters.
+func (e *OverlapError) Warning() bool {
+	return e.Kind == KindServiceCIDR && e.OtherKind == KindServiceCIDR && e.Cluster != e.OtherCluster
+}
