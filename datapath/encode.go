@@ -1,0 +1,67 @@
+package datapath
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/ciliumkit/ciliumkit/mesh"
+)
+
+// The maps hold addresses and ports in network byte order. These helpers convert between
+// netip values and the host-layout integers of the generated map types, whose in-memory
+// bytes are then the network-order bytes.
+
+func addrBE(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.NativeEndian.Uint32(b[:])
+}
+
+func portBE(p uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], p)
+	return binary.NativeEndian.Uint16(b[:])
+}
+
+func addrFromBE(v uint32) netip.Addr {
+	var b [4]byte
+	binary.NativeEndian.PutUint32(b[:], v)
+	return netip.AddrFrom4(b)
+}
+
+func portFromBE(v uint16) uint16 {
+	var b [2]byte
+	binary.NativeEndian.PutUint16(b[:], v)
+	return binary.BigEndian.Uint16(b[:])
+}
+
+func svcKeyOf(fe mesh.Frontend) lbSvcKey {
+	return lbSvcKey{Vip: addrBE(fe.Addr.Addr()), Port: portBE(fe.Addr.Port()), Proto: uint8(fe.Protocol)}
+}
+
+func (k lbSvcKey) frontend() mesh.Frontend {
+	return mesh.Frontend{
+		Addr:     netip.AddrPortFrom(addrFromBE(k.Vip), portFromBE(k.Port)),
+		Protocol: mesh.Protocol(k.Proto),
+	}
+}
+
+func backendKeyOf(b *mesh.Backend) lbRevnatKey {
+	return lbRevnatKey{Addr: addrBE(b.Addr.Addr()), Port: portBE(b.Addr.Port()), Proto: uint8(b.Protocol)}
+}
+
+func (v *lbBackend) key() lbRevnatKey {
+	return lbRevnatKey{Addr: v.Addr, Port: v.Port, Proto: v.Proto}
+}
+
+func (v *lbBackend) backend() mesh.Backend {
+	return mesh.Backend{
+		Addr:      netip.AddrPortFrom(addrFromBE(v.Addr), portFromBE(v.Port)),
+		Protocol:  mesh.Protocol(v.Proto),
+		State:     mesh.BackendState(v.State),
+		ClusterID: v.ClusterId,
+	}
+}
+
+func (k lbRevnatKey) addrPort() netip.AddrPort {
+	return netip.AddrPortFrom(addrFromBE(k.Addr), portFromBE(k.Port))
+}

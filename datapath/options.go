@@ -1,0 +1,75 @@
+package datapath
+
+import "fmt"
+
+// Default capacities and sizes used when an Options field is zero.
+const (
+	// DefaultMaglevTableSize is the Maglev table size M (slots per service).
+	DefaultMaglevTableSize = 16381
+	// DefaultMaxServices is the capacity of the services and Maglev maps (frontends).
+	DefaultMaxServices = 65536
+	// DefaultMaxBackends is the capacity of the backends and reverse NAT maps.
+	DefaultMaxBackends = 262144
+	// DefaultMaxEgress is the capacity of the egress gateway LPM trie.
+	DefaultMaxEgress = 16384
+	// DefaultMaxL2Responders is the capacity of the L2 responder map.
+	DefaultMaxL2Responders = 4096
+)
+
+// Options configures Load. The zero value (or nil) selects every default and no pinning.
+type Options struct {
+	// PinDir is a directory on a bpffs mount where the maps are pinned by name. Maps
+	// already pinned there are reused (they must match the capacities below), so an agent
+	// restart keeps its state and traffic flowing. Empty means no pinning.
+	PinDir string
+	// MaglevTableSize is M, the number of slots in each service's Maglev table: a prime
+	// in [3, 131071]. Zero means DefaultMaglevTableSize. Kernel memory for Maglev tables
+	// is 4*M bytes per service with at least one backend.
+	MaglevTableSize uint32
+	// MaxServices is the number of frontends the maps hold, in [1, 1<<24]. Zero means
+	// DefaultMaxServices.
+	MaxServices uint32
+	// MaxBackends is the number of backends the maps hold across all services, in
+	// [1, 1<<24]. Zero means DefaultMaxBackends.
+	MaxBackends uint32
+	// MaxEgress is the number of egress gateway entries, in [1, 1<<24]. Zero means
+	// DefaultMaxEgress.
+	MaxEgress uint32
+	// MaxL2Responders is the number of (IP, ifindex) L2 responder entries, in [1, 1<<24].
+	// Zero means DefaultMaxL2Responders.
+	MaxL2Responders uint32
+}
+
+// withDefaults returns a copy of o with defaults filled in, or an error naming the first
+// field out of range.
+func (o *Options) withDefaults() (Options, error) {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	def := func(v *uint32, d uint32) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&r.MaglevTableSize, DefaultMaglevTableSize)
+	def(&r.MaxServices, DefaultMaxServices)
+	def(&r.MaxBackends, DefaultMaxBackends)
+	def(&r.MaxEgress, DefaultMaxEgress)
+	def(&r.MaxL2Responders, DefaultMaxL2Responders)
+	if err := checkMaglevSize(r.MaglevTableSize); err != nil {
+		return r, fmt.Errorf("%w: MaglevTableSize: %w", ErrInvalidOptions, err)
+	}
+	for _, f := range []struct {
+		name string
+		v    uint32
+	}{
+		{"MaxServices", r.MaxServices}, {"MaxBackends", r.MaxBackends},
+		{"MaxEgress", r.MaxEgress}, {"MaxL2Responders", r.MaxL2Responders},
+	} {
+		if f.v > 1<<24 {
+			return r, fmt.Errorf("%w: %s = %d, want at most %d", ErrInvalidOptions, f.name, f.v, 1<<24)
+		}
+	}
+	return r, nil
+}
