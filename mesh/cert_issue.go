@@ -137,15 +137,16 @@ func keep(sec *corev1.Secret, s certSpec, ca *CA, renewBefore time.Duration) (cr
 		return nil, nil
 	}
 	crt, key = sec.Data["tls.crt"], sec.Data["tls.key"]
-	if checkCert(crt, key, s, ca, time.Now().Add(renewBefore)) != nil {
+	if checkCert(crt, key, s, ca, time.Now().Add(renewBefore), true) != nil {
 		return nil, nil
 	}
 	return crt, key
 }
 
 // checkCert verifies that crt/key satisfy s: chain to ca with the right usages, CN,
-// SANs, matching key, and valid at least until the time until.
-func checkCert(crt, key []byte, s certSpec, ca *CA, until time.Time) error {
+// SANs (exactly s's, or at least s's when exact is false), matching key, and valid at
+// least until the time until.
+func checkCert(crt, key []byte, s certSpec, ca *CA, until time.Time, exact bool) error {
 	c, err := pki.ParseCert(crt)
 	if err != nil {
 		return err
@@ -156,11 +157,21 @@ func checkCert(crt, key []byte, s certSpec, ca *CA, until time.Time) error {
 	if c.Subject.CommonName != s.cn {
 		return fmt.Errorf("CN %q, want %q", c.Subject.CommonName, s.cn)
 	}
-	if !slices.Equal(c.DNSNames, s.dns) {
+	if exact && !slices.Equal(c.DNSNames, s.dns) {
 		return fmt.Errorf("DNS SANs %v, want %v", c.DNSNames, s.dns)
 	}
-	if !slices.EqualFunc(c.IPAddresses, s.ips, func(a, b net.IP) bool { return a.Equal(b) }) {
+	if exact && !slices.EqualFunc(c.IPAddresses, s.ips, func(a, b net.IP) bool { return a.Equal(b) }) {
 		return fmt.Errorf("IP SANs %v, want %v", c.IPAddresses, s.ips)
+	}
+	for _, d := range s.dns {
+		if !slices.Contains(c.DNSNames, d) {
+			return fmt.Errorf("DNS SANs %v lack %q", c.DNSNames, d)
+		}
+	}
+	for _, ip := range s.ips {
+		if !slices.ContainsFunc(c.IPAddresses, ip.Equal) {
+			return fmt.Errorf("IP SANs %v lack %s", c.IPAddresses, ip)
+		}
 	}
 	var want []x509.ExtKeyUsage
 	if s.server {
@@ -184,8 +195,8 @@ func checkCert(crt, key []byte, s certSpec, ca *CA, until time.Time) error {
 // VerifyCertSecret checks a clustermesh-apiserver certificate Secret of cluster name
 // against ca: keys ca.crt, tls.crt, tls.key present; ca.crt contains ca; tls.crt chains
 // to ca with the usages, CN and SANs ciliumkit issues (see CertSecrets) and matches
-// tls.key. opts must be those the certificate was issued with. Errors never contain
-// key material.
+// tls.key. The server certificate may carry SANs beyond those opts asks for. Errors
+// never contain key material.
 func VerifyCertSecret(sec *corev1.Secret, name string, ca *CA, opts *CertOptions) error {
 	o := opts.withDefaults()
 	for _, s := range certSpecs(name, o) {
@@ -200,7 +211,7 @@ func VerifyCertSecret(sec *corev1.Secret, name string, ca *CA, opts *CertOptions
 		if !bytes.Contains(sec.Data["ca.crt"], bytes.TrimSpace(ca.ca.CertPEM)) {
 			return fmt.Errorf("Secret %s/%s: ca.crt does not contain %s", sec.Namespace, sec.Name, ca)
 		}
-		if err := checkCert(sec.Data["tls.crt"], sec.Data["tls.key"], s, ca, time.Now()); err != nil {
+		if err := checkCert(sec.Data["tls.crt"], sec.Data["tls.key"], s, ca, time.Now(), false); err != nil {
 			return fmt.Errorf("Secret %s/%s: %w", sec.Namespace, sec.Name, err)
 		}
 		return nil

@@ -167,3 +167,5 @@ func hasProblem(st *mesh.MeshState, sub string) bool {
 	}
 	return false
 }
+
+var metav1GetOptions = metav1.GetOptions{}
