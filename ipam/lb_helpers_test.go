@@ -94,3 +94,6 @@ func ipsString(ips []netip.Addr) string {
 	}
 	return strings.Join(b, ",")
 }
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+func mustAddr(s string) netip.Addr     { return netip.MustParseAddr(s) }
