@@ -14,9 +14,9 @@ type lbStep struct {
 	release bool
 	// unmanaged: LB IPAM must leave the Service alone.
 	unmanaged bool
-	wantIPs string
-	reason  LBReason
-	err     error
+	wantIPs   string
+	reason    LBReason
+	err       error
 }
 
 func runLBSteps(t *testing.T, pools []*ciliumv2.CiliumLoadBalancerIPPool, steps []lbStep) *LBAllocator {
