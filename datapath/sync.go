@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -18,6 +19,8 @@ type SyncStats struct {
 	BackendsWritten, BackendsDeleted int
 	RevNATWritten, RevNATDeleted     int
 	MaglevWritten, MaglevDeleted     int
+	EgressWritten, EgressDeleted     int
+	L2Written, L2Deleted             int
 	// Syscalls counts the map update and delete syscalls issued (batch or single).
 	Syscalls int
 }
@@ -25,7 +28,8 @@ type SyncStats struct {
 // Entries returns the number of entries written or deleted, all maps together.
 func (s SyncStats) Entries() int {
 	return s.ServicesWritten + s.ServicesDeleted + s.BackendsWritten + s.BackendsDeleted +
-		s.RevNATWritten + s.RevNATDeleted + s.MaglevWritten + s.MaglevDeleted
+		s.RevNATWritten + s.RevNATDeleted + s.MaglevWritten + s.MaglevDeleted +
+		s.EgressWritten + s.EgressDeleted + s.L2Written + s.L2Deleted
 }
 
 // UpsertService programs one service, writing only the entries that differ from what the
@@ -380,23 +384,49 @@ func fingerprint(m uint32, cand []mesh.Backend, ids []uint32) uint64 {
 	return sum | 1
 }
 
+// batchUpdate writes keys and vals (a slice of the same length) with one syscall, or one
+// per entry for maps without batch support (LPM tries).
 func batchUpdate[K, V any](m *ebpf.Map, name string, keys []K, vals V, syscalls *int) error {
 	if len(keys) == 0 {
 		return nil
 	}
 	*syscalls++
-	if _, err := m.BatchUpdate(keys, vals, nil); err != nil {
+	_, err := m.BatchUpdate(keys, vals, nil)
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		*syscalls--
+		rv := reflect.ValueOf(vals)
+		for i := range keys {
+			*syscalls++
+			if err := m.Update(keys[i], rv.Index(i).Interface(), ebpf.UpdateAny); err != nil {
+				return fmt.Errorf("%w: update of %s entry %v: %w", ErrMap, name, keys[i], err)
+			}
+		}
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("%w: batch update of %d %s entries: %w", ErrMap, len(keys), name, err)
 	}
 	return nil
 }
 
+// batchDelete deletes keys with one syscall, or one per key without batch support.
 func batchDelete[K any](m *ebpf.Map, name string, keys []K, syscalls *int) error {
 	if len(keys) == 0 {
 		return nil
 	}
 	*syscalls++
-	if _, err := m.BatchDelete(keys, nil); err != nil {
+	_, err := m.BatchDelete(keys, nil)
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		*syscalls--
+		for _, k := range keys {
+			*syscalls++
+			if err := m.Delete(k); err != nil {
+				return fmt.Errorf("%w: delete of %s entry %v: %w", ErrMap, name, k, err)
+			}
+		}
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("%w: batch delete of %d %s entries: %w", ErrMap, len(keys), name, err)
 	}
 	return nil

@@ -1,0 +1,221 @@
+package datapath
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/ciliumkit/ciliumkit/mesh"
+)
+
+// services returns n TCP services 10.96.x.y:80, the i-th with 2 + i%3 backends
+// 10.(200+i>>16).x.y:(8000+j); all backends are distinct.
+func services(n int) []Service {
+	out := make([]Service, n)
+	for i := range out {
+		vip := netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)})
+		s := Service{Frontend: mesh.Frontend{Addr: netip.AddrPortFrom(vip, 80), Protocol: mesh.TCP}}
+		for j := range 2 + i%3 {
+			a := netip.AddrFrom4([4]byte{10, byte(200 + i>>16), byte(i >> 8), byte(i)})
+			s.Backends = append(s.Backends, mesh.Backend{Addr: netip.AddrPortFrom(a, uint16(8000+j)), Protocol: mesh.TCP, ClusterID: uint32(j)})
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func countBackends(ss []Service) int {
+	n := 0
+	for _, s := range ss {
+		n += len(s.Backends)
+	}
+	return n
+}
+
+func TestSync10000Services(t *testing.T) {
+	d := load(t, &Options{MaglevTableSize: 251, MaxServices: 10000, MaxBackends: 40000})
+	set := services(10000)
+	nb := countBackends(set)
+
+	st, err := d.Sync(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SyncStats{ServicesWritten: 10000, BackendsWritten: nb, RevNATWritten: nb, MaglevWritten: 10000}
+	if st.Syscalls > 3+10000/((4<<20)/(4*251))+1 {
+		t.Errorf("full sync used %d syscalls", st.Syscalls)
+	}
+	st.Syscalls = 0
+	if st != want {
+		t.Fatalf("full sync: %+v, want %+v", st, want)
+	}
+	fes, err := d.Frontends()
+	if err != nil || len(fes) != 10000 {
+		t.Fatalf("read back %d frontends (%v), want 10000", len(fes), err)
+	}
+	for _, i := range []int{0, 4321, 9999} {
+		e, err := d.Service(set[i].Frontend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.Backends) != len(set[i].Backends) || len(e.Table) != 251 {
+			t.Fatalf("service %d read back %d backends, table %d", i, len(e.Backends), len(e.Table))
+		}
+		for j, b := range set[i].Backends {
+			if e.Backends[j] != b {
+				t.Errorf("service %d backend %d = %v, want %v", i, j, e.Backends[j], b)
+			}
+		}
+	}
+
+	// The same set again writes nothing.
+	if st, err = d.Sync(set); err != nil || st != (SyncStats{}) {
+		t.Fatalf("second sync: %+v, %v; want nothing written", st, err)
+	}
+
+	// One service changes: a backend turns terminating, one is added. Only its entries
+	// are written: 2 backends, 1 reverse NAT, its Maglev row and its service entry.
+	s := &set[777]
+	s.Backends[0].State = mesh.BackendTerminating
+	s.Backends = append(s.Backends, mesh.Backend{Addr: netip.MustParseAddrPort("10.250.0.1:9000"), Protocol: mesh.TCP})
+	st, err = d.Sync(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (SyncStats{ServicesWritten: 1, BackendsWritten: 2, RevNATWritten: 1, MaglevWritten: 1, Syscalls: 4}); st != want {
+		t.Fatalf("one-service change: %+v, want %+v", st, want)
+	}
+	e, err := d.Service(s.Frontend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range e.Table {
+		if a == s.Backends[0].Addr {
+			t.Fatalf("terminating backend %v still in the Maglev table", a)
+		}
+	}
+
+	// One service goes away: its service entry, Maglev row, backends and reverse NAT
+	// entries are deleted, nothing else.
+	gone := set[5000]
+	set = append(set[:5000], set[5001:]...)
+	st, err = d.Sync(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(gone.Backends)
+	if want := (SyncStats{ServicesDeleted: 1, MaglevDeleted: 1, RevNATDeleted: n, BackendsDeleted: n, Syscalls: 4}); st != want {
+		t.Fatalf("one-service removal: %+v, want %+v", st, want)
+	}
+	if _, err := d.Service(gone.Frontend); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removed service still readable: %v", err)
+	}
+}
+
+func TestSyncRefusesBeforeWriting(t *testing.T) {
+	d := load(t, &Options{MaglevTableSize: 251, MaxServices: 8, MaxBackends: 20})
+	set := services(4)
+	if _, err := d.Sync(set); err != nil {
+		t.Fatal(err)
+	}
+	dupBackend := services(5)
+	dupBackend[4].Backends[0].Addr = dupBackend[0].Backends[0].Addr
+	tooManyServices := services(9)
+	tooManyBackends := services(8) // 2+3+4+2+3+4+2+3 = 23 backends
+	ipv6 := services(1)
+	ipv6[0].Frontend.Addr = netip.MustParseAddrPort("[fd00::1]:80")
+	sctp := services(1)
+	sctp[0].Frontend.Protocol = mesh.SCTP
+	for name, tc := range map[string]struct {
+		set  []Service
+		want error
+	}{
+		"backend under two frontends": {dupBackend, ErrDuplicate},
+		"frontend twice":              {append(services(2), services(1)...), ErrDuplicate},
+		"9 services, map holds 8":     {tooManyServices, ErrCapacity},
+		"23 backends, map holds 20":   {tooManyBackends, ErrCapacity},
+		"IPv6 frontend":               {ipv6, ErrUnsupported},
+		"SCTP frontend":               {sctp, ErrUnsupported},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st, err := d.Sync(tc.set)
+			if !errors.Is(err, tc.want) || st != (SyncStats{}) {
+				t.Fatalf("Sync = %+v, %v; want nothing written and %v", st, err, tc.want)
+			}
+			if st, err := d.Sync(set); err != nil || st != (SyncStats{}) {
+				t.Fatalf("maps changed by the refused sync: %+v, %v", st, err)
+			}
+		})
+	}
+}
+
+func TestUpsertAndDelete(t *testing.T) {
+	d := load(t, nil)
+	a, b := services(2)[0], services(2)[1]
+	if _, err := d.UpsertService(a); err != nil {
+		t.Fatal(err)
+	}
+	st, err := d.UpsertService(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (SyncStats{ServicesWritten: 1, BackendsWritten: 3, RevNATWritten: 3, MaglevWritten: 1, Syscalls: 4}); st != want {
+		t.Fatalf("upsert: %+v, want %+v", st, want)
+	}
+	steal := b
+	steal.Backends = append([]mesh.Backend(nil), b.Backends...)
+	steal.Backends[0] = a.Backends[0]
+	if _, err := d.UpsertService(steal); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("upsert taking another frontend's backend: %v, want ErrDuplicate", err)
+	}
+	if st, err := d.UpsertService(a); err != nil || st != (SyncStats{}) {
+		t.Fatalf("unchanged upsert wrote %+v, %v", st, err)
+	}
+	if _, err := d.DeleteService(a.Frontend); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.DeleteService(a.Frontend); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second delete: %v, want ErrNotFound", err)
+	}
+	// a's backend may now move to b.
+	if _, err := d.UpsertService(steal); err != nil {
+		t.Fatal(err)
+	}
+	fes, err := d.Frontends()
+	if err != nil || len(fes) != 1 || fes[0] != b.Frontend {
+		t.Fatalf("frontends %v, %v; want only %v", fes, err, b.Frontend)
+	}
+}
+
+func TestPreferredBackends(t *testing.T) {
+	d := load(t, nil)
+	s := testService(mesh.TCP)
+	// Affinity "local": cluster 1's backends (the first two) are preferred.
+	s.Preferred = []netip.AddrPort{s.Backends[0].Addr, s.Backends[1].Addr}
+	if _, err := d.UpsertService(s); err != nil {
+		t.Fatal(err)
+	}
+	owners := func() map[netip.AddrPort]int {
+		e, err := d.Service(s.Frontend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[netip.AddrPort]int{}
+		for _, a := range e.Table {
+			m[a]++
+		}
+		return m
+	}
+	if o := owners(); len(o) != 2 || o[s.Backends[0].Addr] == 0 || o[s.Backends[1].Addr] == 0 {
+		t.Fatalf("table owners %v, want the two preferred backends", o)
+	}
+	// No preferred backend active: every active backend takes flows.
+	s.Backends[0].State = mesh.BackendMaintenance
+	s.Backends[1].State = mesh.BackendQuarantined
+	if _, err := d.UpsertService(s); err != nil {
+		t.Fatal(err)
+	}
+	if o := owners(); len(o) != 2 || o[s.Backends[2].Addr] == 0 || o[s.Backends[3].Addr] == 0 {
+		t.Fatalf("table owners %v, want the two remote backends", o)
+	}
+}
