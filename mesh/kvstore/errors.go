@@ -1,0 +1,65 @@
+package kvstore
+
+import "errors"
+
+// Sentinel errors. Rejections of remote data wrap one of the Err* rejection reasons below
+// with the key and the offending value; test with errors.Is, count with Reason.
+var (
+	// ErrTooLarge: a value larger than the importer's size limit.
+	ErrTooLarge = errors.New("value too large")
+	// ErrMalformed: a value that is not one JSON object of the expected shape.
+	ErrMalformed = errors.New("malformed value")
+	// ErrUnknownField: a JSON field the ClusterMesh wire format does not define.
+	ErrUnknownField = errors.New("unknown field")
+	// ErrBadKey: a key that is not <prefix>/<cluster>/<namespace>/<name>.
+	ErrBadKey = errors.New("bad key")
+	// ErrClusterMismatch: a value whose cluster name or ID differs from its key or from the
+	// remote cluster's config.
+	ErrClusterMismatch = errors.New("cluster does not match key")
+	// ErrNameMismatch: a value whose namespace or name differs from its key.
+	ErrNameMismatch = errors.New("namespace/name does not match key")
+	// ErrBadName: an invalid cluster name, namespace or service name.
+	ErrBadName = errors.New("invalid name")
+	// ErrBadClusterID: a cluster ID outside 1-511.
+	ErrBadClusterID = errors.New("invalid cluster ID")
+	// ErrBadIP: a frontend, backend, hostname or zone address that is not a canonical IP
+	// address without zone; IPv4-mapped IPv6 addresses are refused too.
+	ErrBadIP = errors.New("invalid IP address")
+	// ErrBadPort: a port entry that is missing, has port 0 or a protocol other than TCP,
+	// UDP or SCTP.
+	ErrBadPort = errors.New("invalid port")
+
+	// ErrAlreadyRunning: Importer.Run called while another Run of the same importer runs.
+	ErrAlreadyRunning = errors.New("importer already running")
+	// ErrExport: an Exporter was given a service it cannot write.
+	ErrExport = errors.New("export")
+)
+
+// reasons lists the rejection reasons in the order Reason checks them.
+var reasons = [...]struct {
+	err  error
+	name string
+}{
+	{ErrTooLarge, "too-large"},
+	{ErrUnknownField, "unknown-field"},
+	{ErrMalformed, "malformed"},
+	{ErrBadKey, "bad-key"},
+	{ErrClusterMismatch, "cluster-mismatch"},
+	{ErrNameMismatch, "name-mismatch"},
+	{ErrBadName, "bad-name"},
+	{ErrBadClusterID, "bad-cluster-id"},
+	{ErrBadIP, "bad-ip"},
+	{ErrBadPort, "bad-port"},
+}
+
+// Reason returns the short name of the rejection reason err wraps ("too-large",
+// "unknown-field", "malformed", "bad-key", "cluster-mismatch", "name-mismatch", "bad-name",
+// "bad-cluster-id", "bad-ip", "bad-port"), or "other".
+func Reason(err error) string {
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	return "other"
+}

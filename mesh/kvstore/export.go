@@ -1,0 +1,122 @@
+package kvstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ciliumkit/ciliumkit/mesh"
+)
+
+// MaxTxnOps is how many keys an Exporter writes per etcd transaction: etcd's default
+// --max-txn-ops.
+const MaxTxnOps = 128
+
+// Exporter writes one cluster's services, cluster config and sync canary into a ClusterMesh
+// etcd. It is safe for concurrent use.
+type Exporter struct {
+	cli     *clientv3.Client
+	cluster mesh.Cluster
+	log     *slog.Logger
+}
+
+// NewExporter returns an exporter for cluster c (a valid name and an ID of 1-511) writing
+// through cli. A nil logger discards logs.
+func NewExporter(cli *clientv3.Client, c mesh.Cluster, log *slog.Logger) (*Exporter, error) {
+	if err := c.Validate(mesh.MaxConnected511); err != nil {
+		return nil, fmt.Errorf("kvstore: exporter: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Exporter{cli: cli, cluster: c, log: log}, nil
+}
+
+// PutClusterConfig writes ClusterConfigKey with the cluster's ID and caps.
+func (e *Exporter) PutClusterConfig(ctx context.Context, caps Capabilities) error {
+	b, err := json.Marshal(ClusterConfig{ID: e.cluster.ID, Capabilities: caps})
+	if err != nil {
+		return err
+	}
+	if _, err := e.cli.Put(ctx, ClusterConfigKey(e.cluster.Name), string(b)); err != nil {
+		return fmt.Errorf("kvstore: put cluster config of %s: %w", e.cluster.Name, err)
+	}
+	return nil
+}
+
+// Upsert writes services, MaxTxnOps keys per transaction. Each service's Cluster and
+// ClusterID are set to the exporter's cluster when empty; other values are an error. A
+// service given twice is written once, the last one winning. Every
+// service is encoded and validated as an importer would before anything is written. The
+// caller's values are not modified.
+func (e *Exporter) Upsert(ctx context.Context, svcs ...*ClusterService) error {
+	ops := make([]clientv3.Op, 0, len(svcs))
+	index := make(map[string]int, len(svcs)) // a key twice in one etcd transaction is refused
+	for _, s := range svcs {
+		c := *s
+		if c.Cluster == "" {
+			c.Cluster = e.cluster.Name
+		}
+		if c.ClusterID == 0 {
+			c.ClusterID = e.cluster.ID
+		}
+		key := ServiceKey(c.Cluster, c.Namespace, c.Name)
+		if c.Cluster != e.cluster.Name || c.ClusterID != e.cluster.ID {
+			return fmt.Errorf("kvstore: %w: service %s: cluster %s/%d, exporter is %s/%d", ErrExport, s, c.Cluster, c.ClusterID, e.cluster.Name, e.cluster.ID)
+		}
+		b, err := json.Marshal(&c)
+		if err != nil {
+			return fmt.Errorf("kvstore: %w: service %s: %v", ErrExport, s, err)
+		}
+		if _, err := DecodeClusterService(c.Cluster, key, b, &DecodeOptions{ClusterID: e.cluster.ID}); err != nil {
+			return fmt.Errorf("kvstore: %w: %w", ErrExport, err)
+		}
+		if i, ok := index[key]; ok {
+			ops[i] = clientv3.OpPut(key, string(b))
+			continue
+		}
+		index[key] = len(ops)
+		ops = append(ops, clientv3.OpPut(key, string(b)))
+	}
+	return e.commit(ctx, ops)
+}
+
+// Delete removes the named services, MaxTxnOps per transaction. Missing keys are not an
+// error.
+func (e *Exporter) Delete(ctx context.Context, names ...types.NamespacedName) error {
+	ops := make([]clientv3.Op, 0, len(names))
+	seen := make(map[types.NamespacedName]bool, len(names))
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			ops = append(ops, clientv3.OpDelete(ServiceKey(e.cluster.Name, n.Namespace, n.Name)))
+		}
+	}
+	return e.commit(ctx, ops)
+}
+
+// MarkSynced writes the services sync canary, ServicesSyncedKey, with the current time in
+// RFC 3339: call it once the initial set of services is written.
+func (e *Exporter) MarkSynced(ctx context.Context) error {
+	if _, err := e.cli.Put(ctx, ServicesSyncedKey(e.cluster.Name), time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return fmt.Errorf("kvstore: put sync canary of %s: %w", e.cluster.Name, err)
+	}
+	return nil
+}
+
+func (e *Exporter) commit(ctx context.Context, ops []clientv3.Op) error {
+	for len(ops) > 0 {
+		n := min(len(ops), MaxTxnOps)
+		if _, err := e.cli.Txn(ctx).Then(ops[:n]...).Commit(); err != nil {
+			return fmt.Errorf("kvstore: write %d keys of cluster %s: %w", n, e.cluster.Name, err)
+		}
+		e.log.Debug("kvstore: wrote keys", "cluster", e.cluster.Name, "count", n)
+		ops = ops[n:]
+	}
+	return nil
+}
