@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"time"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -23,6 +24,15 @@ type SyncStats struct {
 	L2Written, L2Deleted             int
 	// Syscalls counts the map update and delete syscalls issued (batch or single).
 	Syscalls int
+	// Duration is the wall time of the operation, validation included; MaglevDuration
+	// is the part spent building and writing Maglev rows.
+	Duration, MaglevDuration time.Duration
+}
+
+// Counts returns s without its durations, for comparisons.
+func (s SyncStats) Counts() SyncStats {
+	s.Duration, s.MaglevDuration = 0, 0
+	return s
 }
 
 // Entries returns the number of entries written or deleted, all maps together.
@@ -107,6 +117,7 @@ type row struct {
 
 // apply validates and writes puts and deletes dels (frontends not in puts).
 func (d *Datapath) apply(puts []prepared, dels []lbSvcKey) (SyncStats, error) {
+	start := time.Now()
 	st := d.st
 	owner := make(map[lbRevnatKey]lbSvcKey)
 	affected := make(map[lbSvcKey]struct{}, len(puts)+len(dels))
@@ -256,6 +267,7 @@ func (d *Datapath) apply(puts []prepared, dels []lbSvcKey) (SyncStats, error) {
 	}
 
 	stats, err := d.execute(puts, &pl)
+	stats.Duration = time.Since(start)
 	if err != nil {
 		if st2, rerr := d.readState(); rerr == nil {
 			d.st = st2
@@ -284,8 +296,9 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	for i, k := range pl.rnKeys {
 		st.revnat[k] = pl.rnVals[i]
 	}
+	t0 := time.Now()
 	n, err := d.writeRows(pl.rows, &s.Syscalls)
-	s.MaglevWritten = n
+	s.MaglevWritten, s.MaglevDuration = n, time.Since(t0)
 	if err != nil {
 		return s, err
 	}
