@@ -1,0 +1,216 @@
+package ipam_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ciliumkit/ciliumkit/internal/testenv"
+	"github.com/ciliumkit/ciliumkit/ipam"
+)
+
+// startLBController runs a controller until the returned stop is called; stop waits for
+// Run to return and fails the test if it returned an error.
+func startLBController(t *testing.T, e *testenv.Env) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	c := ipam.NewLBController(e.Kube, e.Cilium, &ipam.LBControllerOptions{RetryInterval: 50 * time.Millisecond})
+	go func() { done <- c.Run(ctx) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("Run did not return after cancel")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func createLBService(t *testing.T, e *testenv.Env, ns, name string) {
+	t.Helper()
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer,
+			Ports: []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP}}},
+	}
+	if _, err := e.Kube.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create service %s/%s: %v", ns, name, err)
+	}
+}
+
+// waitLB polls the Service until its ingress is want and its IPAMRequestSatisfied
+// condition has the given reason, and returns the condition.
+func waitLB(t *testing.T, e *testenv.Env, ns, name, want string, reason ipam.LBReason) metav1.Condition {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var got string
+	var cond metav1.Condition
+	for time.Now().Before(deadline) {
+		svc, err := e.Kube.CoreV1().Services(ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get %s/%s: %v", ns, name, err)
+		}
+		var ips []string
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			ips = append(ips, in.IP)
+		}
+		got = strings.Join(ips, ",")
+		cond = metav1.Condition{}
+		for _, c := range svc.Status.Conditions {
+			if c.Type == ipam.LBConditionRequestSatisfied {
+				cond = c
+			}
+		}
+		if got == want && cond.Reason == string(reason) {
+			return cond
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s/%s: ingress %q condition %+v, want %q reason %q", ns, name, got, cond, want, reason)
+	return cond
+}
+
+func waitPoolCondition(t *testing.T, e *testenv.Env, pool, typ, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var conds []metav1.Condition
+	for time.Now().Before(deadline) {
+		p, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Get(context.Background(), pool, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get pool %s: %v", pool, err)
+		}
+		conds = p.Status.Conditions
+		for _, c := range conds {
+			if c.Type == typ && c.Message == msg {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("pool %s: conditions %+v, want %s=%q", pool, conds, typ, msg)
+}
+
+// TestLBAgainstAPIServer shares one real API server between its subtests (starting one
+// costs seconds); the controller subtest runs first and stops its controller.
+func TestLBAgainstAPIServer(t *testing.T) {
+	e := testenv.Start(t, &testenv.Options{Name: "lbipam"})
+	t.Run("controller", func(t *testing.T) { testLBController(t, e) })
+	t.Run("schema", func(t *testing.T) { testLBPoolsAcceptedByCRDSchema(t, e) })
+}
+
+func testLBController(t *testing.T, e *testenv.Env) {
+	ctx := context.Background()
+	ns := e.Namespace(t)
+	pool, err := ipam.NewLBPool("cilium-pool", ipam.Block(netip.MustParsePrefix("10.10.200.0/29"))).AllowFirstLastIPs(false).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Create(ctx, pool, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("real CRD schema refused the built pool: %v", err)
+	}
+	stop := startLBController(t, e)
+	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsAvailable, "6")
+
+	// The seed: three Services, created one after the other, get .1, .2, .3.
+	for i, name := range []string{"web", "api", "db"} {
+		createLBService(t, e, ns, name)
+		cond := waitLB(t, e, ns, name, fmt.Sprintf("10.10.200.%d", i+1), ipam.LBReasonSatisfied)
+		if cond.Status != metav1.ConditionTrue {
+			t.Errorf("%s: condition %+v", name, cond)
+		}
+	}
+	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsUsed, "3")
+	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsAvailable, "3")
+
+	// Restart: while the controller is down, api (.2) goes away and a new Service comes.
+	// The restarted controller must keep web and db where they were and give the newcomer
+	// the lowest free address, .2, not anything held.
+	stop()
+	if err := e.Kube.CoreV1().Services(ns).Delete(ctx, "api", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	createLBService(t, e, ns, "cache")
+	startLBController(t, e)
+	waitLB(t, e, ns, "cache", "10.10.200.2", ipam.LBReasonSatisfied)
+	waitLB(t, e, ns, "web", "10.10.200.1", ipam.LBReasonSatisfied)
+	waitLB(t, e, ns, "db", "10.10.200.3", ipam.LBReasonSatisfied)
+
+	// Edit the pool so that it no longer contains .1: web keeps .1 and says so; it is
+	// not silently moved.
+	cur, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Get(ctx, "cilium-pool", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Spec.Blocks = []ciliumv2.CiliumLoadBalancerIPPoolIPBlock{{Start: "10.10.200.2", Stop: "10.10.200.6"}}
+	if _, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cond := waitLB(t, e, ns, "web", "10.10.200.1", ipam.LBReasonNotInPool)
+	if cond.Status != metav1.ConditionFalse || !strings.Contains(cond.Message, "10.10.200.1") {
+		t.Errorf("web after pool edit: %+v", cond)
+	}
+	waitLB(t, e, ns, "db", "10.10.200.3", ipam.LBReasonSatisfied)
+	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsTotal, "5")
+	createLBService(t, e, ns, "queue")
+	waitLB(t, e, ns, "queue", "10.10.200.4", ipam.LBReasonSatisfied)
+
+	// A request the pool cannot meet is reported with its reason.
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "taken", Annotations: map[string]string{"lbipam.cilium.io/ips": "10.10.200.3"}},
+		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}},
+	}
+	if _, err := e.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitLB(t, e, ns, "taken", "", ipam.LBReasonAlreadyAllocated)
+}
+
+func testLBPoolsAcceptedByCRDSchema(t *testing.T, e *testenv.Env) {
+	ctx := context.Background()
+	for _, b := range []*ipam.LBPoolBuilder{
+		ipam.NewLBPool("cidr-v4", ipam.Block(netip.MustParsePrefix("10.10.200.0/29"))).AllowFirstLastIPs(false),
+		ipam.NewLBPool("dual", ipam.Block(netip.MustParsePrefix("10.20.0.0/24")), ipam.Block(netip.MustParsePrefix("2001:db8::/120"))).AllowFirstLastIPs(true),
+		ipam.NewLBPool("range", ipam.BlockRange(netip.MustParseAddr("10.30.0.10"), netip.MustParseAddr("10.30.0.20"))).Disabled(true),
+	} {
+		p, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Create(ctx, p, metav1.CreateOptions{})
+		if err != nil {
+			t.Errorf("pool %s refused: %v", p.Name, err)
+			continue
+		}
+		if len(got.Spec.Blocks) != len(p.Spec.Blocks) || got.Spec.AllowFirstLastIPs != p.Spec.AllowFirstLastIPs || got.Spec.Disabled != p.Spec.Disabled {
+			t.Errorf("pool %s round trip: %+v, sent %+v", p.Name, got.Spec, p.Spec)
+		}
+	}
+	// The schema accepts what the builder refuses: the allocator must validate.
+	bad := &ciliumv2.CiliumLoadBalancerIPPool{ObjectMeta: metav1.ObjectMeta{Name: "bad"},
+		Spec: ciliumv2.CiliumLoadBalancerIPPoolSpec{Blocks: []ciliumv2.CiliumLoadBalancerIPPoolIPBlock{{Start: "10.10.200.1", Stop: "10.10.200.300"}}}}
+	got, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Create(ctx, bad, metav1.CreateOptions{})
+	if err != nil {
+		t.Skipf("schema now refuses bad stop (%v); ValidateLBPool still covers it", err)
+	}
+	if ipam.ValidateLBPool(got) == nil {
+		t.Errorf("ValidateLBPool accepted stop %q", got.Spec.Blocks[0].Stop)
+	}
+}
