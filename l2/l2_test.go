@@ -74,7 +74,7 @@ func TestTimingValidation(t *testing.T) {
 		{l2.Timing{0, time.Second, 200 * ms}, false},
 		{l2.Timing{3 * time.Second, 0, 0}, false},
 		{l2.Timing{3 * time.Second, time.Second, -ms}, false},
-		{l2.Timing{time.Second, time.Second, 200 * ms}, false},    // renew == duration
+		{l2.Timing{time.Second, time.Second, 200 * ms}, false},     // renew == duration
 		{l2.Timing{time.Second, 2 * time.Second, 200 * ms}, false}, // renew > duration
 		{l2.Timing{3 * time.Second, time.Second, time.Second}, false},
 		{l2.Timing{3 * time.Second, time.Second, 900 * ms}, false}, // 1s <= 1.2 x 900ms
@@ -208,4 +208,3 @@ func formatMatches(ms []l2.Match) string {
 	}
 	return out
 }
-
