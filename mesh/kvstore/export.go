@@ -3,8 +3,10 @@ package kvstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -52,7 +54,8 @@ func (e *Exporter) PutClusterConfig(ctx context.Context, caps Capabilities) erro
 // Upsert writes services, MaxTxnOps keys per transaction. Each service's Cluster and
 // ClusterID are set to the exporter's cluster when empty; other values are an error. A
 // service given twice is written once, the last one winning. Every
-// service is encoded and validated as an importer would before anything is written. The
+// service is validated as an importer would (names, IDs, addresses, ports, size) before
+// anything is written. The
 // caller's values are not modified.
 func (e *Exporter) Upsert(ctx context.Context, svcs ...*ClusterService) error {
 	ops := make([]clientv3.Op, 0, len(svcs))
@@ -69,12 +72,15 @@ func (e *Exporter) Upsert(ctx context.Context, svcs ...*ClusterService) error {
 		if c.Cluster != e.cluster.Name || c.ClusterID != e.cluster.ID {
 			return fmt.Errorf("kvstore: %w: service %s: cluster %s/%d, exporter is %s/%d", ErrExport, s, c.Cluster, c.ClusterID, e.cluster.Name, e.cluster.ID)
 		}
+		if err := validateService(&c, c.Cluster, c.Namespace, c.Name, e.cluster.ID); err != nil {
+			return fmt.Errorf("kvstore: %w: service %s: %w", ErrExport, s, err)
+		}
 		b, err := json.Marshal(&c)
 		if err != nil {
 			return fmt.Errorf("kvstore: %w: service %s: %v", ErrExport, s, err)
 		}
-		if _, err := DecodeClusterService(c.Cluster, key, b, &DecodeOptions{ClusterID: e.cluster.ID}); err != nil {
-			return fmt.Errorf("kvstore: %w: %w", ErrExport, err)
+		if len(b) > DefaultMaxValueSize {
+			return fmt.Errorf("kvstore: %w: service %s: %w: %d bytes", ErrExport, s, ErrTooLarge, len(b))
 		}
 		if i, ok := index[key]; ok {
 			ops[i] = clientv3.OpPut(key, string(b))
@@ -110,13 +116,32 @@ func (e *Exporter) MarkSynced(ctx context.Context) error {
 }
 
 func (e *Exporter) commit(ctx context.Context, ops []clientv3.Op) error {
+	var batches [][]clientv3.Op
 	for len(ops) > 0 {
 		n := min(len(ops), MaxTxnOps)
-		if _, err := e.cli.Txn(ctx).Then(ops[:n]...).Commit(); err != nil {
-			return fmt.Errorf("kvstore: write %d keys of cluster %s: %w", n, e.cluster.Name, err)
-		}
-		e.log.Debug("kvstore: wrote keys", "cluster", e.cluster.Name, "count", n)
+		batches = append(batches, ops[:n])
 		ops = ops[n:]
 	}
-	return nil
+	// Up to commitParallelism transactions in flight: etcd commits concurrent requests in
+	// one disk sync. Keys are unique across batches, so their order does not matter.
+	errs := make([]error, len(batches))
+	sem := make(chan struct{}, commitParallelism)
+	var wg sync.WaitGroup
+	for i, b := range batches {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := e.cli.Txn(ctx).Then(b...).Commit(); err != nil {
+				errs[i] = fmt.Errorf("kvstore: write %d keys of cluster %s: %w", len(b), e.cluster.Name, err)
+				return
+			}
+			e.log.Debug("kvstore: wrote keys", "cluster", e.cluster.Name, "count", len(b))
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
+
+// commitParallelism is how many transactions an Exporter keeps in flight.
+const commitParallelism = 4
