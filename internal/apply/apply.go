@@ -17,7 +17,7 @@ const FieldManager = "ciliumkit"
 // object the API server stored. Conflicts with other managers are forced: the fields
 // in s become owned by FieldManager. Errors name the Secret, never its data.
 func Secret(ctx context.Context, kube kubernetes.Interface, s *corev1ac.SecretApplyConfiguration) (*corev1.Secret, error) {
-	if s == nil || s.Name == nil || s.Namespace == nil {
+	if s == nil || s.Name == nil || s.Namespace == nil || *s.Name == "" || *s.Namespace == "" {
 		return nil, fmt.Errorf("apply: Secret without name or namespace")
 	}
 	out, err := kube.CoreV1().Secrets(*s.Namespace).Apply(ctx, s, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
