@@ -1,0 +1,68 @@
+package mesh_test
+
+import (
+	"context"
+	"fmt"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/ciliumkit/ciliumkit/mesh"
+)
+
+// The seed's deathstar policy, made cluster-aware: only tiefighters of cluster tokyo may
+// request a landing, wherever the deathstar runs.
+func ExampleNetworkPolicy_Build() {
+	cnp, err := mesh.NetworkPolicy{
+		Namespace: "default",
+		Name:      "rule1",
+		Select:    map[string]string{"org": "empire", "class": "deathstar"},
+		Ingress: []mesh.PolicyRule{{
+			Peers: []mesh.PolicyPeer{{Labels: map[string]string{"class": "tiefighter"}, Cluster: "tokyo"}},
+			Ports: []mesh.PolicyPort{{Port: 80, Protocol: mesh.TCP}},
+			HTTP:  []mesh.HTTPRule{{Method: "POST", Path: "/v1/request-landing"}},
+		}},
+	}.Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := yaml.Marshal(cnp.Spec)
+	fmt.Printf("%s %s\n%s", cnp.APIVersion, cnp.Kind, out)
+	// Output:
+	// cilium.io/v2 CiliumNetworkPolicy
+	// endpointSelector:
+	//   matchLabels:
+	//     class: deathstar
+	//     org: empire
+	// ingress:
+	// - fromEndpoints:
+	//   - matchLabels:
+	//       class: tiefighter
+	//       io.cilium.k8s.policy.cluster: tokyo
+	//   toPorts:
+	//   - ports:
+	//     - port: "80"
+	//       protocol: TCP
+	//     rules:
+	//       http:
+	//       - method: POST
+	//         path: /v1/request-landing
+}
+
+// Write once, enforce everywhere: one policy, every cluster of the mesh.
+func ExampleApplyPolicy() {
+	cnp, err := mesh.NetworkPolicy{
+		Namespace: "default", Name: "deathstar-empire-only",
+		Select:  map[string]string{"class": "deathstar"},
+		Ingress: []mesh.PolicyRule{{Peers: []mesh.PolicyPeer{{Labels: map[string]string{"org": "empire"}}}}},
+	}.Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var targets []mesh.PolicyTarget // one per cluster, from mesh.NewPolicyTarget(name, restConfig)
+	err = mesh.ApplyPolicy(context.Background(), targets, cnp, nil)
+	fmt.Println(err)
+	// Output:
+	// <nil>
+}
