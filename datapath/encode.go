@@ -65,3 +65,17 @@ func (v *lbBackend) backend() mesh.Backend {
 func (k lbRevnatKey) addrPort() netip.AddrPort {
 	return netip.AddrPortFrom(addrFromBE(k.Addr), portFromBE(k.Port))
 }
+
+// u64 packs a frontend key into an integer for Go maps (never 0: ports are non-zero).
+func (k lbSvcKey) u64() uint64 {
+	return uint64(k.Vip)<<32 | uint64(k.Port)<<16 | uint64(k.Proto)<<8 | uint64(k.Pad)
+}
+
+func svcKeyFrom64(u uint64) lbSvcKey {
+	return lbSvcKey{Vip: uint32(u >> 32), Port: uint16(u >> 16), Proto: uint8(u >> 8), Pad: uint8(u)}
+}
+
+// u64 packs a backend key into an integer for Go maps.
+func (k lbRevnatKey) u64() uint64 {
+	return uint64(k.Addr)<<32 | uint64(k.Port)<<16 | uint64(k.Proto)<<8 | uint64(k.Pad)
+}

@@ -16,7 +16,16 @@ type Datapath struct {
 	objs   lbObjects
 	maglev *Maglev
 	st     *lbState
+	// maglevArray: the Maglev map is an array indexed by service ID (rows are never
+	// deleted, only left unused), not a hash.
+	maglevArray bool
 }
+
+// MaglevArrayLimit is the most kernel memory, in bytes, the Maglev map may preallocate:
+// when (MaxServices+1) * 4 * MaglevTableSize fits, the map is an array indexed by service ID
+// (allocated at load, cheapest lookup); otherwise it is a hash whose rows are allocated as
+// services are added.
+const MaglevArrayLimit = 256 << 20
 
 // Load loads the BPF programs and creates (or, with Options.PinDir, reuses) their maps,
 // then reads the maps back so that the next sync writes only differences. A nil opts
@@ -39,6 +48,12 @@ func Load(opts *Options) (*Datapath, error) {
 	ms.CikLbMaglev.MaxEntries = o.MaxServices
 	ms.CikLbMaglev.ValueSize = 4 * o.MaglevTableSize
 	ms.CikLbMaglev.Value = &btf.Array{Index: ms.CikLbMaglev.Value, Type: ms.CikLbMaglev.Value, Nelems: o.MaglevTableSize}
+	maglevArray := uint64(o.MaxServices+1)*uint64(4*o.MaglevTableSize) <= MaglevArrayLimit
+	if maglevArray {
+		ms.CikLbMaglev.Type = ebpf.Array
+		ms.CikLbMaglev.Flags = 0
+		ms.CikLbMaglev.MaxEntries = o.MaxServices + 1 // service ID 0 is never used
+	}
 	ms.CikLbBackend.MaxEntries = o.MaxBackends + 1 // ID 0 is never used
 	ms.CikLbRevnat.MaxEntries = o.MaxBackends
 	ms.CikEgressV4.MaxEntries = o.MaxEgress
@@ -52,7 +67,7 @@ func Load(opts *Options) (*Datapath, error) {
 			m.Pinning = ebpf.PinNone
 		}
 	}
-	d := &Datapath{opts: o}
+	d := &Datapath{opts: o, maglevArray: maglevArray}
 	if err := spec.LoadAndAssign(&d.objs, copts); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {

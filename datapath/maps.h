@@ -99,7 +99,8 @@ struct {
 } cik_lb_revnat SEC(".maps");
 
 // One row of maglev_m backend IDs per service ID. The Go loader sets the value size to
-// 4 * maglev_m; rows are allocated on demand.
+// 4 * maglev_m and, when the rows fit in a preallocated array, turns this hash into an
+// array indexed by service ID.
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);

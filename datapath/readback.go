@@ -47,7 +47,7 @@ func (d *Datapath) Service(fe mesh.Frontend) (ServiceEntry, error) {
 		}
 		return b, nil
 	}
-	if rec, ok := d.st.svcs[svcKeyOf(fe)]; ok {
+	if rec, ok := d.st.svcs[svcKeyOf(fe).u64()]; ok {
 		for _, id := range rec.ids {
 			b, err := backendAt(id)
 			if err != nil {

@@ -10,14 +10,23 @@ import (
 // lbState mirrors the load-balancer maps so that writes can be limited to differences.
 // It is rebuilt from the maps on Load and after a failed write.
 type lbState struct {
-	svcs   map[lbSvcKey]*svcRec
-	byID   map[uint32]lbSvcKey    // service ID -> frontend
-	bes    map[lbRevnatKey]uint32 // backend -> backend ID
-	beVals []lbBackend            // by backend ID; zero value = free slot
-	revnat map[lbRevnatKey]lbRevnatVal
-	svcIDs idAlloc
-	beIDs  idAlloc
+	svcs   map[uint64]*svcRec // by lbSvcKey.u64
+	byID   []uint64           // service ID -> lbSvcKey.u64 (0 = unused)
+	bes    map[uint64]uint32  // lbRevnatKey.u64 -> backend ID
+	beVals []lbBackend        // by backend ID; zero value = free slot
+	rn     []uint8            // by backend ID: its reverse NAT entry, rnAbsent/rnStale/rnOK
+	// rnOrphans are reverse NAT entries found in the map for no programmed backend.
+	rnOrphans []lbRevnatKey
+	svcIDs    idAlloc
+	beIDs     idAlloc
 }
+
+// States of a backend's reverse NAT entry.
+const (
+	rnAbsent uint8 = iota // no entry
+	rnStale               // an entry with another value
+	rnOK                  // the entry the backend's service implies
+)
 
 // svcRec is one programmed service: its map value and its backend IDs.
 type svcRec struct {
@@ -65,15 +74,17 @@ func (a *idAlloc) rebuild(max uint32, used func(uint32) bool) {
 // readState reads the services, backends and reverse NAT maps into a fresh mirror.
 func (d *Datapath) readState() (*lbState, error) {
 	st := &lbState{
-		svcs:   map[lbSvcKey]*svcRec{},
-		byID:   map[uint32]lbSvcKey{},
-		bes:    map[lbRevnatKey]uint32{},
+		svcs:   map[uint64]*svcRec{},
+		byID:   make([]uint64, d.opts.MaxServices+1),
+		bes:    map[uint64]uint32{},
 		beVals: make([]lbBackend, d.opts.MaxBackends+1),
-		revnat: map[lbRevnatKey]lbRevnatVal{},
+		rn:     make([]uint8, d.opts.MaxBackends+1),
 	}
 	err := batchRead(d.objs.CikLbSvc, func(k *lbSvcKey, v *lbSvcVal) {
-		st.svcs[*k] = &svcRec{val: *v}
-		st.byID[v.Id] = *k
+		st.svcs[k.u64()] = &svcRec{val: *v}
+		if v.Id <= d.opts.MaxServices {
+			st.byID[v.Id] = k.u64()
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: read services map: %w", ErrMap, err)
@@ -83,19 +94,31 @@ func (d *Datapath) readState() (*lbState, error) {
 			return
 		}
 		st.beVals[*id] = *v
-		st.bes[v.key()] = *id
-		if k, ok := st.byID[v.SvcId]; ok {
-			st.svcs[k].ids = append(st.svcs[k].ids, *id)
+		st.bes[v.key().u64()] = *id
+		if v.SvcId <= d.opts.MaxServices && st.byID[v.SvcId] != 0 {
+			rec := st.svcs[st.byID[v.SvcId]]
+			rec.ids = append(rec.ids, *id)
 		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: read backends map: %w", ErrMap, err)
 	}
-	err = batchRead(d.objs.CikLbRevnat, func(k *lbRevnatKey, v *lbRevnatVal) { st.revnat[*k] = *v })
+	err = batchRead(d.objs.CikLbRevnat, func(k *lbRevnatKey, v *lbRevnatVal) {
+		id, ok := st.bes[k.u64()]
+		if !ok {
+			st.rnOrphans = append(st.rnOrphans, *k)
+			return
+		}
+		st.rn[id] = rnStale
+		sid := st.beVals[id].SvcId
+		if sid <= d.opts.MaxServices && st.byID[sid] != 0 && *v == revnatOf(svcKeyFrom64(st.byID[sid]), sid) {
+			st.rn[id] = rnOK
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: read reverse NAT map: %w", ErrMap, err)
 	}
-	st.svcIDs.rebuild(d.opts.MaxServices, func(id uint32) bool { _, ok := st.byID[id]; return ok })
+	st.svcIDs.rebuild(d.opts.MaxServices, func(id uint32) bool { return st.byID[id] != 0 })
 	st.beIDs.rebuild(d.opts.MaxBackends, func(id uint32) bool { return st.beVals[id].Addr != 0 })
 	return st, nil
 }
@@ -117,4 +140,9 @@ func batchRead[K, V any](m *ebpf.Map, f func(*K, *V)) error {
 			return err
 		}
 	}
+}
+
+// revnatOf is the reverse NAT value of a backend of service sid with frontend k.
+func revnatOf(k lbSvcKey, sid uint32) lbRevnatVal {
+	return lbRevnatVal{Vip: k.Vip, Port: k.Port, SvcId: sid}
 }

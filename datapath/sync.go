@@ -19,9 +19,11 @@ type SyncStats struct {
 	// BackendsWritten counts backend slots set; BackendsDeleted counts slots cleared.
 	BackendsWritten, BackendsDeleted int
 	RevNATWritten, RevNATDeleted     int
-	MaglevWritten, MaglevDeleted     int
-	EgressWritten, EgressDeleted     int
-	L2Written, L2Deleted             int
+	// MaglevDeleted counts rows deleted, or released when the Maglev map is an array
+	// (see MaglevArrayLimit; the row then stays in place unused, without a syscall).
+	MaglevWritten, MaglevDeleted int
+	EgressWritten, EgressDeleted int
+	L2Written, L2Deleted         int
 	// Syscalls counts the map update and delete syscalls issued (batch or single).
 	Syscalls int
 	// Duration is the wall time of the operation, validation included; MaglevDuration
@@ -45,11 +47,12 @@ func (s SyncStats) Entries() int {
 // UpsertService programs one service, writing only the entries that differ from what the
 // maps hold. Its backends must not belong to another programmed frontend.
 func (d *Datapath) UpsertService(s Service) (SyncStats, error) {
+	start := time.Now()
 	p, err := d.prepare(&s)
 	if err != nil {
 		return SyncStats{}, err
 	}
-	return d.apply([]prepared{p}, nil)
+	return d.apply(start, []prepared{p}, nil)
 }
 
 // DeleteService removes a frontend, its backends, reverse NAT entries and Maglev row. It
@@ -59,10 +62,10 @@ func (d *Datapath) DeleteService(fe mesh.Frontend) (SyncStats, error) {
 	if !fe.Addr.Addr().Is4() {
 		return SyncStats{}, fmt.Errorf("%w: frontend %v", ErrNotFound, fe)
 	}
-	if _, ok := d.st.svcs[k]; !ok {
+	if _, ok := d.st.svcs[k.u64()]; !ok {
 		return SyncStats{}, fmt.Errorf("%w: frontend %v", ErrNotFound, fe)
 	}
-	return d.apply(nil, []lbSvcKey{k})
+	return d.apply(time.Now(), nil, []lbSvcKey{k})
 }
 
 // Sync makes the maps hold exactly the desired services: it validates the whole set
@@ -71,41 +74,44 @@ func (d *Datapath) DeleteService(fe mesh.Frontend) (SyncStats, error) {
 // frontends not in the set. New entries are written before the services that use them,
 // and removed ones are deleted after, so that traffic to unchanged services keeps flowing.
 func (d *Datapath) Sync(desired []Service) (SyncStats, error) {
+	start := time.Now()
 	puts := make([]prepared, len(desired))
-	want := make(map[lbSvcKey]struct{}, len(desired))
+	want := make(map[uint64]struct{}, len(desired))
 	for i := range desired {
 		p, err := d.prepare(&desired[i])
 		if err != nil {
 			return SyncStats{}, err
 		}
 		puts[i] = p
-		want[p.key] = struct{}{}
+		want[p.key.u64()] = struct{}{}
 	}
 	var dels []lbSvcKey
 	for k := range d.st.svcs {
 		if _, ok := want[k]; !ok {
-			dels = append(dels, k)
+			dels = append(dels, svcKeyFrom64(k))
 		}
 	}
-	return d.apply(puts, dels)
+	return d.apply(start, puts, dels)
 }
 
 // plan is the set of map writes of one operation.
 type plan struct {
-	beIDs   []uint32
-	beVals  []lbBackend
-	rnKeys  []lbRevnatKey
-	rnVals  []lbRevnatVal
-	svcKeys []lbSvcKey
-	svcVals []lbSvcVal
-	svcRecs []*svcRec
-	rows    []row
-	svcDel  []lbSvcKey
-	rowDel  map[uint32]struct{} // Maglev rows to delete, by service ID
-	rnDel   []lbRevnatKey
-	beZero  map[uint32]struct{} // backend IDs to clear
-	freeSvc []uint32
-	freeBE  []uint32
+	beIDs    []uint32
+	beVals   []lbBackend
+	rnKeys   []lbRevnatKey
+	rnVals   []lbRevnatVal
+	rnIDs    []uint32 // backend ID of each rnKeys entry
+	svcKeys  []lbSvcKey
+	svcVals  []lbSvcVal
+	svcRecs  []*svcRec
+	rows     []row
+	svcDel   []lbSvcKey
+	rowDel   map[uint32]struct{} // Maglev rows to delete, by service ID
+	rnDel    []lbRevnatKey
+	rnDelIDs []uint32            // backend ID of each rnDel entry, 0 for orphans
+	beZero   map[uint32]struct{} // backend IDs to clear
+	freeSvc  []uint32
+	freeBE   []uint32
 }
 
 // row is a Maglev row to write.
@@ -116,45 +122,53 @@ type row struct {
 }
 
 // apply validates and writes puts and deletes dels (frontends not in puts).
-func (d *Datapath) apply(puts []prepared, dels []lbSvcKey) (SyncStats, error) {
-	start := time.Now()
+func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (SyncStats, error) {
 	st := d.st
-	owner := make(map[lbRevnatKey]lbSvcKey)
-	affected := make(map[lbSvcKey]struct{}, len(puts)+len(dels))
-	newSvcs, added := 0, 0
+	affected := make(map[uint64]struct{}, len(puts)+len(dels))
+	newSvcs, nbe := 0, 0
 	for i := range puts {
 		p := &puts[i]
-		if _, dup := affected[p.key]; dup {
+		pk := p.key.u64()
+		if _, dup := affected[pk]; dup {
 			return SyncStats{}, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
 		}
-		affected[p.key] = struct{}{}
-		if _, ok := st.svcs[p.key]; !ok {
+		affected[pk] = struct{}{}
+		if _, ok := st.svcs[pk]; !ok {
 			newSvcs++
 		}
-		for _, k := range p.keys {
-			if o, dup := owner[k]; dup {
-				return SyncStats{}, fmt.Errorf("%w: backend %v under frontends %v and %v",
-					ErrDuplicate, k.addrPort(), o.frontend(), p.key.frontend())
-			}
-			owner[k] = p.key
-		}
+		nbe += len(p.keys)
 	}
 	delSvcs := 0
 	for _, k := range dels {
-		if _, ok := st.svcs[k]; ok {
-			affected[k] = struct{}{}
+		if _, ok := st.svcs[k.u64()]; ok {
+			affected[k.u64()] = struct{}{}
 			delSvcs++
 		}
 	}
-	for k, fe := range owner {
-		id, ok := st.bes[k]
-		if !ok {
-			added++
-			continue
-		}
-		if o := st.byID[st.beVals[id].SvcId]; !isIn(affected, o) {
-			return SyncStats{}, fmt.Errorf("%w: backend %v of frontend %v already belongs to frontend %v",
-				ErrDuplicate, k.addrPort(), fe.frontend(), o.frontend())
+	// Every backend has one owner; an existing backend keeps its ID and may move only
+	// from a frontend this operation rewrites or deletes.
+	owner := make(map[uint64]int32, nbe) // backend key -> index in puts
+	found := make([]uint32, nbe)         // existing backend ID per put backend, 0 = new
+	added, x := 0, 0
+	for i := range puts {
+		p := &puts[i]
+		for _, k := range p.keys {
+			ku := k.u64()
+			if o, dup := owner[ku]; dup {
+				return SyncStats{}, fmt.Errorf("%w: backend %v under frontends %v and %v",
+					ErrDuplicate, k.addrPort(), puts[o].key.frontend(), p.key.frontend())
+			}
+			owner[ku] = int32(i)
+			if id, ok := st.bes[ku]; ok {
+				if o := st.byID[st.beVals[id].SvcId]; !isIn(affected, o) {
+					return SyncStats{}, fmt.Errorf("%w: backend %v of frontend %v already belongs to frontend %v",
+						ErrDuplicate, k.addrPort(), p.key.frontend(), svcKeyFrom64(o).frontend())
+				}
+				found[x] = id
+			} else {
+				added++
+			}
+			x++
 		}
 	}
 
@@ -169,19 +183,26 @@ func (d *Datapath) apply(puts []prepared, dels []lbSvcKey) (SyncStats, error) {
 		}
 		for _, id := range rec.ids {
 			bk := st.beVals[id].key()
-			if _, kept := owner[bk]; kept {
+			if _, kept := owner[bk.u64()]; kept {
 				continue
 			}
 			removed++
 			pl.beZero[id] = struct{}{}
 			pl.freeBE = append(pl.freeBE, id)
-			if _, ok := st.revnat[bk]; ok {
+			if st.rn[id] != rnAbsent {
 				pl.rnDel = append(pl.rnDel, bk)
+				pl.rnDelIDs = append(pl.rnDelIDs, id)
 			}
 		}
 	}
+	for _, k := range st.rnOrphans {
+		if _, kept := owner[k.u64()]; !kept {
+			pl.rnDel = append(pl.rnDel, k)
+			pl.rnDelIDs = append(pl.rnDelIDs, 0)
+		}
+	}
 	for _, k := range dels {
-		rec, ok := st.svcs[k]
+		rec, ok := st.svcs[k.u64()]
 		if !ok {
 			continue // dels never overlap puts
 		}
@@ -220,37 +241,53 @@ func (d *Datapath) apply(puts []prepared, dels []lbSvcKey) (SyncStats, error) {
 	}
 
 	m := d.opts.MaglevTableSize
+	pl.svcRecs = make([]*svcRec, len(puts))
+	pl.beIDs, pl.beVals = make([]uint32, 0, nbe), make([]lbBackend, 0, nbe)
+	pl.rnKeys, pl.rnVals, pl.rnIDs = make([]lbRevnatKey, 0, nbe), make([]lbRevnatVal, 0, nbe), make([]uint32, 0, nbe)
+	pl.svcKeys, pl.svcVals = make([]lbSvcKey, 0, len(puts)), make([]lbSvcVal, 0, len(puts))
+	if len(st.bes) == 0 && added > 0 {
+		st.bes = make(map[uint64]uint32, added)
+	}
+	if len(st.svcs) == 0 && len(puts) > 0 {
+		st.svcs = make(map[uint64]*svcRec, len(puts))
+	}
+	recs := make([]svcRec, len(puts))
+	idSlab := make([]uint32, nbe)
+	x = 0
 	for i := range puts {
 		p := &puts[i]
-		rec := st.svcs[p.key]
+		rec := st.svcs[p.key.u64()]
 		var sid uint32
 		if rec != nil {
 			sid = rec.val.Id
 		} else {
 			sid = allocSvc()
 		}
-		ids := make([]uint32, len(p.bes))
+		ids := idSlab[:len(p.bes):len(p.bes)]
+		idSlab = idSlab[len(p.bes):]
 		for j, bk := range p.keys {
-			id, ok := st.bes[bk]
-			if !ok {
+			id := found[x]
+			x++
+			if id == 0 {
 				id = allocBE()
 			}
 			ids[j] = id
+			old := st.beVals[id]
 			v := p.bes[j]
 			v.SvcId = sid
-			if st.beVals[id] != v {
+			if old != v {
 				pl.beIDs = append(pl.beIDs, id)
 				pl.beVals = append(pl.beVals, v)
 			}
-			rn := lbRevnatVal{Vip: p.key.Vip, Port: p.key.Port, SvcId: sid}
-			if old, ok := st.revnat[bk]; !ok || old != rn {
+			if rec == nil || old.SvcId != sid || st.rn[id] != rnOK {
 				pl.rnKeys = append(pl.rnKeys, bk)
-				pl.rnVals = append(pl.rnVals, rn)
+				pl.rnVals = append(pl.rnVals, revnatOf(p.key, sid))
+				pl.rnIDs = append(pl.rnIDs, id)
 			}
 		}
 		cids := make([]uint32, len(p.cidx))
-		for j, x := range p.cidx {
-			cids[j] = ids[x]
+		for j, c := range p.cidx {
+			cids[j] = ids[c]
 		}
 		sv := lbSvcVal{Id: sid, Count: uint16(len(cids)), Fingerprint: fingerprint(m, p.cand, cids)}
 		if len(cids) > 0 && (rec == nil || rec.val.Count == 0 || rec.val.Fingerprint != sv.Fingerprint) {
@@ -263,7 +300,8 @@ func (d *Datapath) apply(puts []prepared, dels []lbSvcKey) (SyncStats, error) {
 			pl.svcKeys = append(pl.svcKeys, p.key)
 			pl.svcVals = append(pl.svcVals, sv)
 		}
-		pl.svcRecs = append(pl.svcRecs, &svcRec{val: sv, ids: ids})
+		recs[i] = svcRec{val: sv, ids: ids}
+		pl.svcRecs[i] = &recs[i]
 	}
 
 	stats, err := d.execute(puts, &pl)
@@ -281,21 +319,31 @@ func (d *Datapath) apply(puts []prepared, dels []lbSvcKey) (SyncStats, error) {
 func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	st := d.st
 	var s SyncStats
-	if err := batchUpdate(d.objs.CikLbBackend, "backends", pl.beIDs, pl.beVals, &s.Syscalls); err != nil {
+	// Backends and reverse NAT entries are independent: write them concurrently, and
+	// update the mirror meanwhile (on error the mirror is rebuilt from the maps).
+	var beCalls int
+	beErr := make(chan error, 1)
+	go func() {
+		beErr <- batchUpdate(d.objs.CikLbBackend, "backends", pl.beIDs, pl.beVals, &beCalls)
+	}()
+	rnErr := batchUpdate(d.objs.CikLbRevnat, "reverse NAT", pl.rnKeys, pl.rnVals, &s.Syscalls)
+	for i, id := range pl.beIDs {
+		st.beVals[id] = pl.beVals[i]
+		st.bes[pl.beVals[i].key().u64()] = id
+	}
+	for _, id := range pl.rnIDs {
+		st.rn[id] = rnOK
+	}
+	err := <-beErr
+	s.Syscalls += beCalls
+	if err != nil {
 		return s, err
 	}
 	s.BackendsWritten = len(pl.beIDs)
-	for i, id := range pl.beIDs {
-		st.beVals[id] = pl.beVals[i]
-		st.bes[pl.beVals[i].key()] = id
-	}
-	if err := batchUpdate(d.objs.CikLbRevnat, "reverse NAT", pl.rnKeys, pl.rnVals, &s.Syscalls); err != nil {
-		return s, err
+	if rnErr != nil {
+		return s, rnErr
 	}
 	s.RevNATWritten = len(pl.rnKeys)
-	for i, k := range pl.rnKeys {
-		st.revnat[k] = pl.rnVals[i]
-	}
 	t0 := time.Now()
 	n, err := d.writeRows(pl.rows, &s.Syscalls)
 	s.MaglevWritten, s.MaglevDuration = n, time.Since(t0)
@@ -308,8 +356,8 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	s.ServicesWritten = len(pl.svcKeys)
 	for i := range puts {
 		k, rec := puts[i].key, pl.svcRecs[i]
-		st.svcs[k] = rec
-		st.byID[rec.val.Id] = k
+		st.svcs[k.u64()] = rec
+		st.byID[rec.val.Id] = k.u64()
 	}
 
 	if err := batchDelete(d.objs.CikLbSvc, "services", pl.svcDel, &s.Syscalls); err != nil {
@@ -317,30 +365,33 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	}
 	s.ServicesDeleted = len(pl.svcDel)
 	for _, k := range pl.svcDel {
-		if id := st.svcs[k].val.Id; st.byID[id] == k {
-			delete(st.byID, id)
+		if id := st.svcs[k.u64()].val.Id; st.byID[id] == k.u64() {
+			st.byID[id] = 0
 		}
-		delete(st.svcs, k)
+		delete(st.svcs, k.u64())
 	}
 	rowDel := keysOf(pl.rowDel)
-	if err := batchDelete(d.objs.CikLbMaglev, "Maglev", rowDel, &s.Syscalls); err != nil {
-		return s, err
+	if !d.maglevArray {
+		if err := batchDelete(d.objs.CikLbMaglev, "Maglev", rowDel, &s.Syscalls); err != nil {
+			return s, err
+		}
 	}
 	s.MaglevDeleted = len(rowDel)
 	if err := batchDelete(d.objs.CikLbRevnat, "reverse NAT", pl.rnDel, &s.Syscalls); err != nil {
 		return s, err
 	}
 	s.RevNATDeleted = len(pl.rnDel)
-	for _, k := range pl.rnDel {
-		delete(st.revnat, k)
+	for _, id := range pl.rnDelIDs {
+		st.rn[id] = rnAbsent
 	}
+	st.rnOrphans = nil
 	zero := keysOf(pl.beZero)
 	if err := batchUpdate(d.objs.CikLbBackend, "backends", zero, make([]lbBackend, len(zero)), &s.Syscalls); err != nil {
 		return s, err
 	}
 	s.BackendsDeleted = len(zero)
 	for _, id := range zero {
-		if k := st.beVals[id].key(); st.bes[k] == id {
+		if k := st.beVals[id].key().u64(); st.bes[k] == id {
 			delete(st.bes, k)
 		}
 		st.beVals[id] = lbBackend{}
@@ -350,35 +401,68 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	return s, nil
 }
 
-// writeRows fills and writes Maglev rows, a few MiB per batch syscall.
+// rowBatch is a buffer of Maglev rows for one batch syscall.
+type rowBatch struct {
+	keys []uint32
+	vals reflect.Value // []([M]uint32) over buf
+	buf  []uint32
+	err  error
+}
+
+// writeRows fills and writes Maglev rows, a few MiB per batch syscall. One goroutine
+// fills the next batch while this one writes the previous.
 func (d *Datapath) writeRows(rows []row, syscalls *int) (int, error) {
 	if len(rows) == 0 {
 		return 0, nil
 	}
 	m := int(d.opts.MaglevTableSize)
 	chunk := max(1, min(len(rows), (4<<20)/(4*m)))
-	keys := make([]uint32, 0, chunk)
-	// The batch API wants one value per key: a slice of [M]uint32, built by reflection
-	// since M is known at run time, and filled through a flat []uint32 view.
-	rowsVal := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(m, reflect.TypeFor[uint32]())), chunk, chunk)
-	buf := unsafe.Slice((*uint32)(rowsVal.UnsafePointer()), chunk*m)
-	written := 0
-	for start := 0; start < len(rows); start += chunk {
-		keys = keys[:0]
-		for j, r := range rows[start:min(start+chunk, len(rows))] {
-			t := buf[j*m : (j+1)*m]
-			if err := d.maglev.Fill(t, r.cand); err != nil {
-				return written, fmt.Errorf("service ID %d: %w", r.id, err)
+	free, full := make(chan *rowBatch, 2), make(chan *rowBatch, 2)
+	for range 2 {
+		// The batch API wants one value per key: a slice of [M]uint32, built by
+		// reflection since M is known at run time, filled through a flat []uint32 view.
+		v := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(m, reflect.TypeFor[uint32]())), chunk, chunk)
+		free <- &rowBatch{keys: make([]uint32, 0, chunk), vals: v, buf: unsafe.Slice((*uint32)(v.UnsafePointer()), chunk*m)}
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer close(full)
+		for start := 0; start < len(rows); start += chunk {
+			var rb *rowBatch
+			select {
+			case rb = <-free:
+			case <-done:
+				return
 			}
-			for x := range t {
-				t[x] = r.ids[t[x]]
+			rb.keys = rb.keys[:0]
+			for j, r := range rows[start:min(start+chunk, len(rows))] {
+				t := rb.buf[j*m : (j+1)*m]
+				if rb.err = d.maglev.Fill(t, r.cand); rb.err != nil {
+					rb.err = fmt.Errorf("service ID %d: %w", r.id, rb.err)
+					break
+				}
+				for x := range t {
+					t[x] = r.ids[t[x]]
+				}
+				rb.keys = append(rb.keys, r.id)
 			}
-			keys = append(keys, r.id)
+			full <- rb
+			if rb.err != nil {
+				return
+			}
 		}
-		if err := batchUpdate(d.objs.CikLbMaglev, "Maglev", keys, rowsVal.Slice(0, len(keys)).Interface(), syscalls); err != nil {
+	}()
+	written := 0
+	for rb := range full {
+		if rb.err != nil {
+			return written, rb.err
+		}
+		if err := batchUpdate(d.objs.CikLbMaglev, "Maglev", rb.keys, rb.vals.Slice(0, len(rb.keys)).Interface(), syscalls); err != nil {
 			return written, err
 		}
-		written += len(keys)
+		written += len(rb.keys)
+		free <- rb
 	}
 	return written, nil
 }
@@ -454,7 +538,7 @@ func keysOf(m map[uint32]struct{}) []uint32 {
 	return out
 }
 
-func isIn(set map[lbSvcKey]struct{}, k lbSvcKey) bool {
+func isIn(set map[uint64]struct{}, k uint64) bool {
 	_, ok := set[k]
 	return ok
 }
