@@ -382,20 +382,41 @@ func TestImporterPinsClusterID(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	exp, _ := NewExporter(cli, tokyo, nil)
+	if err := exp.PutClusterConfig(ctx, Capabilities{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := exp.Upsert(ctx, service(tokyo, 1, 1)); err != nil {
 		t.Fatal(err)
 	}
-	// The cluster config says tokyo is cluster 7: services claiming ID 1 are refused.
+	rec := &recorder{}
+	im := NewImporter(cli, "tokyo", &ImporterOptions{OnEvent: rec.on, RetryInterval: 10 * time.Millisecond})
+	go im.Run(ctx)
+	<-im.Synced()
+	eventually(t, "the service imported", func() bool { return im.Len() == 1 })
+
+	// The cluster config now says tokyo is cluster 7: the importer lists again and drops
+	// the service that claims ID 1.
 	if _, err := cli.Put(ctx, ClusterConfigKey("tokyo"), `{"id":7}`); err != nil {
 		t.Fatal(err)
 	}
-	im := NewImporter(cli, "tokyo", nil)
-	go im.Run(ctx)
-	<-im.Synced()
-	eventually(t, "mismatch counted", func() bool { return im.Stats().Rejected["cluster-mismatch"] == 1 })
-	if im.Len() != 0 {
-		t.Fatalf("imported %d services with a wrong cluster ID", im.Len())
+	eventually(t, "the service dropped", func() bool {
+		st := im.Stats()
+		return im.Len() == 0 && st.Lists == 2 && st.Rejected["cluster-mismatch"] == 1
+	})
+	ev := rec.snapshot()
+	if len(ev) != 2 || ev[0].Kind != EventUpsert || ev[1].Kind != EventDelete {
+		t.Fatalf("events %+v", ev)
 	}
+	// An invalid config stops the import of the cluster until it is fixed.
+	if _, err := cli.Put(ctx, ClusterConfigKey("tokyo"), `{"id":1,"extra":1}`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the bad config counted", func() bool { return im.Stats().Rejected["unknown-field"] == 1 })
+	if _, err := cli.Put(ctx, ClusterConfigKey("tokyo"), `{"id":1}`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the service back", func() bool { return im.Len() == 1 })
+
 	if err := im.Run(ctx); err != ErrAlreadyRunning {
 		t.Fatalf("second Run: %v", err)
 	}
