@@ -205,16 +205,16 @@ func VerifyCertSecret(sec *corev1.Secret, name string, ca *CA, opts *CertOptions
 		}
 		for _, k := range []string{"ca.crt", "tls.crt", "tls.key"} {
 			if len(sec.Data[k]) == 0 {
-				return fmt.Errorf("Secret %s/%s: missing key %s", sec.Namespace, sec.Name, k)
+				return fmt.Errorf("certificate Secret %s/%s: missing key %s", sec.Namespace, sec.Name, k)
 			}
 		}
 		if !bytes.Contains(sec.Data["ca.crt"], bytes.TrimSpace(ca.ca.CertPEM)) {
-			return fmt.Errorf("Secret %s/%s: ca.crt does not contain %s", sec.Namespace, sec.Name, ca)
+			return fmt.Errorf("certificate Secret %s/%s: ca.crt does not contain %s", sec.Namespace, sec.Name, ca)
 		}
 		if err := checkCert(sec.Data["tls.crt"], sec.Data["tls.key"], s, ca, time.Now(), false); err != nil {
-			return fmt.Errorf("Secret %s/%s: %w", sec.Namespace, sec.Name, err)
+			return fmt.Errorf("certificate Secret %s/%s: %w", sec.Namespace, sec.Name, err)
 		}
 		return nil
 	}
-	return fmt.Errorf("Secret %s/%s is not a clustermesh-apiserver certificate", sec.Namespace, sec.Name)
+	return fmt.Errorf("%s/%s is not a clustermesh-apiserver certificate Secret", sec.Namespace, sec.Name)
 }

@@ -18,7 +18,7 @@ var (
 	// Service, no LoadBalancer ingress yet, no node InternalIPs, or an unusable type.
 	ErrNoAccess = errors.New("no clustermesh-apiserver access information")
 	// ErrCAMismatch: the clusters' Cilium CAs differ and the caller chose to refuse.
-	ErrCAMismatch = errors.New("Cilium CA certificates do not match between clusters")
+	ErrCAMismatch = errors.New("the Cilium CA certificates do not match between clusters")
 	// ErrBadCA: a CA is unusable (not a CA, key does not match, expired).
 	ErrBadCA = errors.New("unusable Cilium CA")
 	// ErrBadPeerConfig: a cilium-clustermesh entry is not a valid etcd configuration.
