@@ -39,6 +39,11 @@ func BenchmarkXDP(b *testing.B) {
 	client := netip.MustParseAddrPort(clientIP + ":40000")
 	hit := packet(client, svc.Frontend.Addr, mesh.TCP, false)
 	miss := packet(client, netip.MustParseAddrPort("10.96.0.99:80"), mesh.TCP, false)
+	arp := packet(client, svc.Frontend.Addr, mesh.TCP, false)
+	arp[12], arp[13] = 0x08, 0x06
+	// Not IPv4: the program returns after reading the EtherType, so this is the cost of
+	// BPF_PROG_TEST_RUN itself.
+	b.Run("baseline-non-ip", func(b *testing.B) { benchProg(b, d.XDPProgram(), arp, xdpPass) })
 	b.Run("hit", func(b *testing.B) { benchProg(b, d.XDPProgram(), hit, xdpPass) })
 	b.Run("miss", func(b *testing.B) { benchProg(b, d.XDPProgram(), miss, xdpPass) })
 	b.Run("tc-hit", func(b *testing.B) { benchProg(b, d.TCIngressProgram(), hit, tcOK) })

@@ -1,3 +1,64 @@
 // Package datapath ships ciliumkit's own small BPF programs and programs their eBPF maps
-// from typed Go APIs. It is used by the optional thin agent (examples/thin-agent).
+// from typed Go APIs. It is used by the optional thin agent (examples/thin-agent) to make a
+// plain Linux node reach global services, apply egress gateway policy and answer ARP for
+// LB IPs.
+//
+// # Programs
+//
+// lb.c (built with clang-14 through bpf2go; lb_bpfel.go and lb_bpfel.o are generated and
+// committed) holds three programs, IPv4 only:
+//
+//   - XDPProgram: for an Ethernet/IPv4 TCP or UDP packet whose (destination address,
+//     destination port, protocol) is a programmed frontend, pick a backend with Maglev on
+//     the 5-tuple (slot FlowHash % M of the service's table), rewrite the destination
+//     address and port, update the IPv4 and L4 checksums incrementally (a UDP checksum of
+//     0 stays 0) and return XDP_PASS so the stack forwards it. A frontend with no Maglev
+//     backend is dropped (XDP_DROP). Everything else passes untouched: other addresses,
+//     ports or protocols, non-IPv4, IP fragments, truncated headers. IP options are
+//     handled.
+//   - TCIngressProgram: the same for TC ingress (TC_ACT_OK, TC_ACT_SHOT), through the
+//     kernel's checksum helpers so that offloaded (CHECKSUM_PARTIAL) packets stay correct.
+//   - TCEgressProgram: reverse NAT for TC egress: a packet whose (source address, source
+//     port, protocol) is a programmed backend gets its frontend's VIP and port as source.
+//
+// The reverse NAT is stateless (no connection tracking): it keys on the backend, so a
+// backend (address, port, protocol) may belong to one frontend only; Sync and
+// UpsertService refuse a second one with ErrDuplicate. IPv6 and SCTP are not supported
+// (ErrUnsupported).
+//
+// # Maps
+//
+// All maps are pinned by name under Options.PinDir when it is set. Fields marked "network
+// order" hold the bytes as on the wire; all others are host (little-endian) integers.
+//
+//   - cik_lb_svc, hash, Options.MaxServices entries. Key (8 bytes): VIP (4, network
+//     order), port (2, network order), IP protocol (1), pad (1, zero). Value (16 bytes):
+//     service ID uint32 (1..MaxServices), Maglev backend count uint16 (0 = drop), flags
+//     uint16 (zero), fingerprint uint64 of the Maglev row's inputs.
+//   - cik_lb_backend, array indexed by backend ID uint32 (1..MaxBackends; 0 unused),
+//     MaxBackends+1 entries. Value (16 bytes): address (4, network order), port (2,
+//     network order), protocol (1), mesh.BackendState (1), cluster ID uint32, service ID
+//     uint32. An all-zero entry is a free slot.
+//   - cik_lb_revnat, hash, MaxBackends entries. Key (8 bytes): backend address (4,
+//     network order), port (2, network order), protocol (1), pad (1). Value (12 bytes):
+//     VIP (4, network order), port (2, network order), pad (2), service ID uint32.
+//   - cik_lb_maglev, keyed by service ID uint32. Value: M backend IDs (uint32 each, 4*M
+//     bytes). An array of MaxServices+1 rows when that fits in MaglevArrayLimit, else a
+//     hash allocating rows on demand.
+//   - cik_egress_v4, LPM trie, Options.MaxEgress entries; see SyncEgress.
+//   - cik_l2resp_v4, hash, Options.MaxL2Responders entries; see SyncL2Responders.
+//
+// # Writing the maps
+//
+// Sync makes the maps hold exactly a desired set of services, UpsertService and
+// DeleteService change one. All three validate first (nothing is written when any input
+// is invalid or a capacity would be exceeded), compare with a mirror of the maps (read
+// back on Load, so a restarted agent resumes from pinned maps) and write only the
+// entries that differ, with batch syscalls, reporting counts in SyncStats. Backends and
+// Maglev rows are written before the service entries that use them and removed after.
+//
+// Which backends fill a service's Maglev table is decided by Service.MaglevBackends:
+// active backends, restricted to Service.Preferred (the set clustermesh affinity
+// selects) when that holds an active one; terminating, quarantined and maintenance
+// backends take no new flows but keep their reverse NAT entries.
 package datapath

@@ -15,10 +15,12 @@ import (
 // SyncStats counts the map entries one write operation wrote and deleted, and the
 // syscalls it used. A Maglev row is one entry of M backend IDs.
 type SyncStats struct {
+	// ServicesWritten and ServicesDeleted count service map entries.
 	ServicesWritten, ServicesDeleted int
 	// BackendsWritten counts backend slots set; BackendsDeleted counts slots cleared.
 	BackendsWritten, BackendsDeleted int
-	RevNATWritten, RevNATDeleted     int
+	// RevNATWritten and RevNATDeleted count reverse NAT map entries.
+	RevNATWritten, RevNATDeleted int
 	// MaglevDeleted counts rows deleted, or released when the Maglev map is an array
 	// (see MaglevArrayLimit; the row then stays in place unused, without a syscall).
 	MaglevWritten, MaglevDeleted int
