@@ -28,6 +28,18 @@ func TLSConfig(caPEM, certPEM, keyPEM []byte) (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
 }
 
+// TLSConfigFromSecretData returns TLSConfig for the data of a kubernetes.io/tls Secret
+// with keys ca.crt, tls.crt and tls.key, such as the clustermesh-apiserver-remote-cert
+// Secret that mesh.CertSecrets issues (Secret.Data or the apply configuration's Data).
+func TLSConfigFromSecretData(data map[string][]byte) (*tls.Config, error) {
+	for _, k := range [...]string{"ca.crt", "tls.crt", "tls.key"} {
+		if len(data[k]) == 0 {
+			return nil, fmt.Errorf("kvstore: secret data has no %s", k)
+		}
+	}
+	return TLSConfig(data["ca.crt"], data["tls.crt"], data["tls.key"])
+}
+
 // Config is how to reach a ClusterMesh etcd.
 type Config struct {
 	// Endpoints are etcd client URLs, e.g. https://10.13.0.10:32379.

@@ -183,6 +183,50 @@ func TestConnectRequiresClientCertificate(t *testing.T) {
 	cli.Close()
 }
 
+// TestConnectWithMeshCertificates reaches the etcd with the remote client certificate the
+// ClusterMesh connect step issues (mesh.CertSecrets), signed by the etcd's CA.
+func TestConnectWithMeshCertificates(t *testing.T) {
+	et, cfg, cli := startEtcd(t)
+	ca, err := mesh.LoadCA(et.CA.CertPEM, et.CA.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets, err := mesh.CertSecrets("tokyo", ca, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var remote map[string][]byte
+	for _, s := range secrets {
+		if *s.Name == mesh.SecretRemoteCert {
+			remote = s.Data
+		}
+	}
+	tlsCfg, err := TLSConfigFromSecretData(remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	remoteCli, err := Connect(ctx, Config{Endpoints: cfg.Endpoints, TLS: tlsCfg})
+	if err != nil {
+		t.Fatalf("the mesh's remote certificate was refused: %v", err)
+	}
+	defer remoteCli.Close()
+	exp, _ := NewExporter(cli, tokyo, nil)
+	if err := exp.Upsert(ctx, service(tokyo, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	im := NewImporter(remoteCli, "tokyo", nil)
+	go im.Run(ctx)
+	<-im.Synced()
+	if im.Len() != 1 {
+		t.Fatalf("imported %d services", im.Len())
+	}
+	if _, err := TLSConfigFromSecretData(map[string][]byte{"ca.crt": remote["ca.crt"]}); err == nil {
+		t.Fatal("secret data without a certificate accepted")
+	}
+}
+
 func TestExportImportAcrossRestart(t *testing.T) {
 	et, cfg, cliA := startEtcd(t)
 	ctx, cancel := context.WithCancel(context.Background())
