@@ -75,7 +75,7 @@ func (a *CIDRAllocator) reserve(s span) {
 	}
 	var merged []span
 	a.used.DescendLessOrEqual(span{from: pivot}, func(r span) bool {
-		if r.to.Next().IsValid() && r.to.Next().Less(s.from) {
+		if r.to.Less(s.from) && r.to.Next() != s.from { // neither overlapping nor adjacent
 			return false
 		}
 		merged = append(merged, r)

@@ -21,8 +21,8 @@ type ClusterPlan struct {
 	Cluster
 	// NodeCIDRs are the node (VPC) ranges from the spec.
 	NodeCIDRs []netip.Prefix
-	// PodCIDRs are the cluster-pool pod ranges: pinned ones first, then assigned ones
-	// (IPv4 before IPv6).
+	// PodCIDRs are the cluster-pool pod ranges: those kept from the previous plan, then
+	// those the spec pins, then assigned ones (IPv4 before IPv6).
 	PodCIDRs []netip.Prefix
 	// ServiceCIDRs are the service ranges, ordered like PodCIDRs.
 	ServiceCIDRs []netip.Prefix

@@ -42,8 +42,8 @@ var (
 	ErrInvalidPrefixLength = errors.New("invalid prefix length")
 	// ErrInvalidMaxNodes: a negative maxNodes.
 	ErrInvalidMaxNodes = errors.New("invalid maxNodes")
-	// ErrPlanChanged: the spec contradicts the previous plan (a new ID, dropped ranges, a
-	// new node mask size or maxConnectedClusters). Growth never renumbers.
+	// ErrPlanChanged: the spec contradicts the previous plan (a new ID, node mask size or
+	// maxConnectedClusters). Growth never renumbers.
 	ErrPlanChanged = errors.New("spec changes an existing assignment")
 	// ErrClusterNotPlanned: a cluster name the plan does not contain.
 	ErrClusterNotPlanned = errors.New("cluster not in plan")

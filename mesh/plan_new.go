@@ -11,9 +11,10 @@ import (
 // PlanOptions are optional planning inputs; nil means none.
 type PlanOptions struct {
 	// Previous is the plan this one grows from. Every cluster of Previous that the spec
-	// still lists (by name) keeps its ID, pod and service ranges and node mask sizes, and
-	// a spec that contradicts them is an error (ErrPlanChanged). Clusters the spec no
-	// longer lists are dropped and their IDs and ranges become free.
+	// still lists (by name) keeps its ID, pod and service ranges and node mask sizes; a
+	// spec that pins another ID or node mask size is an error (ErrPlanChanged), and ranges
+	// it pins are added to the kept ones. Clusters the spec no longer lists are dropped
+	// and their IDs and ranges become free.
 	Previous *Plan
 }
 

@@ -86,23 +86,18 @@ func (pl *planner) keep(d *draft, masks *[2]int, cs *ClusterSpec, pc ClusterPlan
 	case d.ID != pc.ID:
 		pl.errorf("cluster %q: %w: ID %d, previous plan has %d", cs.Name, ErrPlanChanged, d.ID, pc.ID)
 	}
+	// Ranges the previous plan gave are kept; ranges the spec pins on top are added.
 	for _, r := range []struct {
-		kind      CIDRKind
-		spec      []netip.Prefix
-		cur, prev *[]netip.Prefix
-	}{
-		{KindPodCIDR, cs.PodCIDRs, &d.PodCIDRs, &pc.PodCIDRs},
-		{KindServiceCIDR, cs.ServiceCIDRs, &d.ServiceCIDRs, &pc.ServiceCIDRs},
-	} {
-		if len(r.spec) == 0 {
-			*r.cur = append(*r.cur, *r.prev...)
-			continue
-		}
-		for _, p := range *r.prev {
-			if !slices.Contains(*r.cur, p) {
-				pl.errorf("cluster %q: %w: %s CIDR %s of the previous plan is missing from the spec", cs.Name, ErrPlanChanged, r.kind, p)
+		cur  *[]netip.Prefix
+		prev []netip.Prefix
+	}{{&d.PodCIDRs, pc.PodCIDRs}, {&d.ServiceCIDRs, pc.ServiceCIDRs}} {
+		merged := slices.Clone(r.prev)
+		for _, p := range *r.cur {
+			if !slices.Contains(merged, p) {
+				merged = append(merged, p)
 			}
 		}
+		*r.cur = merged
 	}
 	for f, pm := range [2]int{pc.NodeMaskSize, pc.NodeMaskSizeV6} {
 		switch {

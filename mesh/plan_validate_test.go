@@ -201,8 +201,6 @@ func TestNewPlanPreviousConflicts(t *testing.T) {
 		contains []string
 	}{
 		{"new ID", mesh.Spec{Pools: pools, Clusters: []mesh.ClusterSpec{{Name: "tokyo", ID: 5}}}, []string{`"tokyo"`, "ID 5", "has 1"}},
-		{"dropped pod CIDR", mesh.Spec{Pools: pools, Clusters: []mesh.ClusterSpec{{Name: "hk", PodCIDRs: pfx("10.250.0.0/16")}}}, []string{`"hk"`, "pod CIDR 10.241.0.0/16"}},
-		{"dropped service CIDR", mesh.Spec{Pools: pools, Clusters: []mesh.ClusterSpec{{Name: "hk", ServiceCIDRs: pfx("10.100.0.0/16")}}}, []string{`"hk"`, "service CIDR 10.96.16.0/20"}},
 		{"new node mask size", mesh.Spec{Pools: pools, Clusters: []mesh.ClusterSpec{{Name: "tokyo", NodeMaskSize: 25}}}, []string{`"tokyo"`, "25", "has 24"}},
 		{"new maxConnectedClusters", mesh.Spec{MaxConnectedClusters: 511, Pools: pools, Clusters: []mesh.ClusterSpec{{Name: "tokyo"}}}, []string{"511", "has 255"}},
 	} {
@@ -218,8 +216,15 @@ func TestNewPlanPreviousConflicts(t *testing.T) {
 			}
 		})
 	}
+	// A spec that pins other ranges for a kept cluster adds them; the kept ones stay.
+	p, err := mesh.NewPlan(mesh.Spec{Pools: pools, Clusters: []mesh.ClusterSpec{
+		{Name: "hk", PodCIDRs: pfx("10.250.0.0/16"), ServiceCIDRs: pfx("10.100.0.0/16")}}}, &mesh.PlanOptions{Previous: prev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCluster(t, p, want{name: "hk", id: 2, pods: []string{"10.241.0.0/16", "10.250.0.0/16"}, services: []string{"10.96.16.0/20", "10.100.0.0/16"}})
 	// Dropping a cluster frees its ID and ranges for a newcomer.
-	p, err := mesh.NewPlan(mesh.Spec{Pools: pools, Clusters: []mesh.ClusterSpec{{Name: "hk"}, {Name: "sg"}}}, &mesh.PlanOptions{Previous: prev})
+	p, err = mesh.NewPlan(mesh.Spec{Pools: pools, Clusters: []mesh.ClusterSpec{{Name: "hk"}, {Name: "sg"}}}, &mesh.PlanOptions{Previous: prev})
 	if err != nil {
 		t.Fatal(err)
 	}
