@@ -55,7 +55,9 @@
 // is invalid or a capacity would be exceeded), compare with a mirror of the maps (read
 // back on Load, so a restarted agent resumes from pinned maps) and write only the
 // entries that differ, with batch syscalls, reporting counts in SyncStats. Backends and
-// Maglev rows are written before the service entries that use them and removed after.
+// Maglev rows are written before the service entries that use them and removed after,
+// except when a map is too full to hold old and new entries at once: then removals go
+// first.
 //
 // Which backends fill a service's Maglev table is decided by Service.MaglevBackends:
 // active backends, restricted to Service.Preferred (the set clustermesh affinity

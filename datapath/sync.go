@@ -114,6 +114,9 @@ type plan struct {
 	beZero   map[uint32]struct{} // backend IDs to clear
 	freeSvc  []uint32
 	freeBE   []uint32
+	// deleteFirst runs deletes before writes: a map would overflow holding old and new
+	// entries at once (the maps are full), so removed entries go first.
+	deleteFirst bool
 }
 
 // row is a Maglev row to write.
@@ -239,6 +242,11 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 		id := pl.freeBE[len(pl.freeBE)-1]
 		pl.freeBE = pl.freeBE[:len(pl.freeBE)-1]
 		delete(pl.beZero, id)
+		for i, x := range pl.rnDelIDs {
+			if x == id {
+				pl.rnDelIDs[i] = 0 // the slot's new reverse NAT state is set by the write
+			}
+		}
 		return id
 	}
 
@@ -254,6 +262,7 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 		st.svcs = make(map[uint64]*svcRec, len(puts))
 	}
 	recs := make([]svcRec, len(puts))
+	rnNew := 0 // reverse NAT keys not yet in the map
 	idSlab := make([]uint32, nbe)
 	x = 0
 	for i := range puts {
@@ -282,6 +291,9 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 				pl.beVals = append(pl.beVals, v)
 			}
 			if rec == nil || old.SvcId != sid || st.rn[id] != rnOK {
+				if found[x-1] == 0 || st.rn[id] == rnAbsent {
+					rnNew++
+				}
 				pl.rnKeys = append(pl.rnKeys, bk)
 				pl.rnVals = append(pl.rnVals, revnatOf(p.key, sid))
 				pl.rnIDs = append(pl.rnIDs, id)
@@ -306,6 +318,13 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 		pl.svcRecs[i] = &recs[i]
 	}
 
+	rnPresent := len(st.rnOrphans)
+	for _, r := range st.rn {
+		if r != rnAbsent {
+			rnPresent++
+		}
+	}
+	pl.deleteFirst = len(st.svcs)+newSvcs > int(d.opts.MaxServices) || rnPresent+rnNew > int(d.opts.MaxBackends)
 	stats, err := d.execute(puts, &pl)
 	stats.Duration = time.Since(start)
 	if err != nil {
@@ -319,8 +338,22 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 
 // execute writes a plan in traffic-safe order and updates the mirror.
 func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
-	st := d.st
 	var s SyncStats
+	if pl.deleteFirst {
+		if err := d.deletes(pl, &s); err != nil {
+			return s, err
+		}
+		return s, d.writes(puts, pl, &s)
+	}
+	if err := d.writes(puts, pl, &s); err != nil {
+		return s, err
+	}
+	return s, d.deletes(pl, &s)
+}
+
+// writes writes new and changed entries: backends and reverse NAT, Maglev rows, services.
+func (d *Datapath) writes(puts []prepared, pl *plan, s *SyncStats) error {
+	st := d.st
 	// Backends and reverse NAT entries are independent: write them concurrently, and
 	// update the mirror meanwhile (on error the mirror is rebuilt from the maps).
 	var beCalls int
@@ -339,21 +372,21 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	err := <-beErr
 	s.Syscalls += beCalls
 	if err != nil {
-		return s, err
+		return err
 	}
 	s.BackendsWritten = len(pl.beIDs)
 	if rnErr != nil {
-		return s, rnErr
+		return rnErr
 	}
 	s.RevNATWritten = len(pl.rnKeys)
 	t0 := time.Now()
 	n, err := d.writeRows(pl.rows, &s.Syscalls)
 	s.MaglevWritten, s.MaglevDuration = n, time.Since(t0)
 	if err != nil {
-		return s, err
+		return err
 	}
 	if err := batchUpdate(d.objs.CikLbSvc, "services", pl.svcKeys, pl.svcVals, &s.Syscalls); err != nil {
-		return s, err
+		return err
 	}
 	s.ServicesWritten = len(pl.svcKeys)
 	for i := range puts {
@@ -361,9 +394,14 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 		st.svcs[k.u64()] = rec
 		st.byID[rec.val.Id] = k.u64()
 	}
+	return nil
+}
 
+// deletes deletes removed entries: services, Maglev rows, reverse NAT, backends.
+func (d *Datapath) deletes(pl *plan, s *SyncStats) error {
+	st := d.st
 	if err := batchDelete(d.objs.CikLbSvc, "services", pl.svcDel, &s.Syscalls); err != nil {
-		return s, err
+		return err
 	}
 	s.ServicesDeleted = len(pl.svcDel)
 	for _, k := range pl.svcDel {
@@ -375,12 +413,12 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	rowDel := keysOf(pl.rowDel)
 	if !d.maglevArray {
 		if err := batchDelete(d.objs.CikLbMaglev, "Maglev", rowDel, &s.Syscalls); err != nil {
-			return s, err
+			return err
 		}
 	}
 	s.MaglevDeleted = len(rowDel)
 	if err := batchDelete(d.objs.CikLbRevnat, "reverse NAT", pl.rnDel, &s.Syscalls); err != nil {
-		return s, err
+		return err
 	}
 	s.RevNATDeleted = len(pl.rnDel)
 	for _, id := range pl.rnDelIDs {
@@ -389,7 +427,7 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	st.rnOrphans = nil
 	zero := keysOf(pl.beZero)
 	if err := batchUpdate(d.objs.CikLbBackend, "backends", zero, make([]lbBackend, len(zero)), &s.Syscalls); err != nil {
-		return s, err
+		return err
 	}
 	s.BackendsDeleted = len(zero)
 	for _, id := range zero {
@@ -400,7 +438,7 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	}
 	st.svcIDs.free = append(st.svcIDs.free, pl.freeSvc...)
 	st.beIDs.free = append(st.beIDs.free, pl.freeBE...)
-	return s, nil
+	return nil
 }
 
 // rowBatch is a buffer of Maglev rows for one batch syscall.

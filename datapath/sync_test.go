@@ -259,3 +259,82 @@ func TestMaglevHashVariant(t *testing.T) {
 		t.Fatalf("Maglev row %d still there: %v", e.ID, err)
 	}
 }
+
+// revnatOfBackend runs a reply from backend through the reverse NAT and returns its new
+// source, or the zero value when it passed unchanged.
+func revnatOfBackend(t *testing.T, d *Datapath, backend netip.AddrPort) netip.AddrPort {
+	t.Helper()
+	in := packet(backend, netip.MustParseAddrPort(clientIP+":40000"), mesh.TCP, false)
+	_, out := run(t, d.TCEgressProgram(), in)
+	if src, _, _ := flowOf(out); src != backend {
+		return src
+	}
+	return netip.AddrPort{}
+}
+
+func TestSyncMovesBackendBetweenFrontends(t *testing.T) {
+	d := load(t, nil)
+	set := services(2)
+	moved := set[0].Backends[0]
+	if _, err := d.Sync(set); err != nil {
+		t.Fatal(err)
+	}
+	set[0].Backends = set[0].Backends[1:]
+	set[1].Backends = append(set[1].Backends, moved)
+	st, err := d.Sync(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The moved backend is rewritten in place (new service ID) with its reverse NAT entry;
+	// both services get new Maglev rows and counts; nothing is deleted.
+	if want := (SyncStats{ServicesWritten: 2, BackendsWritten: 1, RevNATWritten: 1, MaglevWritten: 2, Syscalls: 4}); st.Counts() != want {
+		t.Fatalf("move: %+v, want %+v", st, want)
+	}
+	if got := revnatOfBackend(t, d, moved.Addr); got != set[1].Frontend.Addr {
+		t.Fatalf("reply of the moved backend leaves as %v, want %v", got, set[1].Frontend.Addr)
+	}
+}
+
+func TestSyncReusesFreedIDsWhenFull(t *testing.T) {
+	d := load(t, &Options{MaglevTableSize: 251, MaxServices: 1, MaxBackends: 4})
+	mk := func(port uint16) []Service {
+		s := Service{Frontend: mesh.Frontend{Addr: netip.AddrPortFrom(netip.MustParseAddr("10.96.0.1"), port), Protocol: mesh.TCP}}
+		for i := range 4 {
+			s.Backends = append(s.Backends, mesh.Backend{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(port), byte(i)}), 80), Protocol: mesh.TCP})
+		}
+		return []Service{s}
+	}
+	old, repl := mk(1), mk(2)
+	if _, err := d.Sync(old); err != nil {
+		t.Fatal(err)
+	}
+	// Every ID is in use: the new frontend and backends must take the IDs the old ones free.
+	st, err := d.Sync(repl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (SyncStats{ServicesWritten: 1, ServicesDeleted: 1, BackendsWritten: 4, RevNATWritten: 4, RevNATDeleted: 4, MaglevWritten: 1, Syscalls: 6}); st.Counts() != want {
+		t.Fatalf("replacement: %+v, want %+v", st, want)
+	}
+	e, err := d.Service(repl[0].Frontend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Backends) != 4 || len(e.Table) != 251 {
+		t.Fatalf("read back %d backends, table %d", len(e.Backends), len(e.Table))
+	}
+	for _, b := range repl[0].Backends {
+		if got := revnatOfBackend(t, d, b.Addr); got != repl[0].Frontend.Addr {
+			t.Errorf("new backend %v: reply leaves as %v", b.Addr, got)
+		}
+	}
+	for _, b := range old[0].Backends {
+		if got := revnatOfBackend(t, d, b.Addr); got.IsValid() {
+			t.Errorf("old backend %v: reply still rewritten to %v", b.Addr, got)
+		}
+	}
+	in := packet(netip.MustParseAddrPort(clientIP+":40000"), repl[0].Frontend.Addr, mesh.TCP, false)
+	if ret, _ := run(t, d.XDPProgram(), in); ret != xdpPass {
+		t.Fatalf("new frontend: verdict %d", ret)
+	}
+}
