@@ -34,7 +34,7 @@ const NodePortWarning = "service type NodePort: peers connect to the nodes' Inte
 const ClusterIPWarning = "service type ClusterIP: peers must be able to route to this cluster's service CIDR"
 
 // AccessFromService derives the access information of a clustermesh-apiserver Service,
-// as cilium-cli does: LoadBalancer uses the ingress IPs (or the first ingress hostname)
+// like cilium-cli's connect: LoadBalancer uses the ingress IPs (or the first ingress hostname)
 // and port 2379; NodePort uses the InternalIP of every node in nodes and the Service's
 // nodePort; ClusterIP uses the ClusterIPs and port 2379. It fails with ErrNoAccess when
 // the information is not there yet, and with ErrServiceType for any other type.

@@ -24,6 +24,7 @@ type CAMismatchError struct {
 	Fingerprints map[string]string
 }
 
+// Error lists the clusters and their CA fingerprints, sorted by cluster name.
 func (e *CAMismatchError) Error() string {
 	names := make([]string, 0, len(e.Fingerprints))
 	for n := range e.Fingerprints {
@@ -75,6 +76,7 @@ func TrustBundle(own *CA, others ...*CA) []byte {
 	return b.Bytes()
 }
 
+// String returns "refuse" or "merge".
 func (p CAMismatchPolicy) String() string {
 	switch p {
 	case RefuseCAMismatch:

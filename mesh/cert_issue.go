@@ -32,10 +32,12 @@ type CertOptions struct {
 	Namespace string
 	// AuthMode selects the remote certificate's CN, see RemoteCN; default AuthMigration.
 	AuthMode AuthMode
-	// ExtraDNSNames and ExtraIPs are added to the server certificate's SANs, e.g. the
-	// Service's LoadBalancer hostname and IPs and its ClusterIP.
+	// ExtraDNSNames are added to the server certificate's DNS SANs, e.g. the Service's
+	// LoadBalancer hostname.
 	ExtraDNSNames []string
-	ExtraIPs      []netip.Addr
+	// ExtraIPs are added to the server certificate's IP SANs, e.g. the Service's
+	// ClusterIP and LoadBalancer IPs.
+	ExtraIPs []netip.Addr
 	// Validity of new certificates; default DefaultCertValidity.
 	Validity time.Duration
 	// RenewBefore: reissue when an existing certificate expires sooner; default DefaultRenewBefore.

@@ -71,11 +71,14 @@ type ConnectReport struct {
 
 // ClusterReport says what Connect did to one cluster.
 type ClusterReport struct {
+	// Cluster is the cluster name.
 	Cluster string
 	// ServiceType is the clustermesh-apiserver service type used.
 	ServiceType ServiceType
-	// Enable and Connect are what the enable and connect steps did to the release.
-	Enable, Connect HelmAction
+	// Enable is what the enable step did to the release.
+	Enable HelmAction
+	// Connect is what the connect step did to the release.
+	Connect HelmAction
 	// CAFingerprint identifies the cluster's CA.
 	CAFingerprint string
 	// Access is how the other clusters reach this one.

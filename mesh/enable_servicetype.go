@@ -34,9 +34,9 @@ func ParseServiceType(s string) (ServiceType, error) {
 	return "", fmt.Errorf("%w: unknown type %q; want NodePort, LoadBalancer or ClusterIP", ErrServiceType, s)
 }
 
-// ServiceTypeForNodes picks the service type for an environment the way cilium-cli
-// does, from the nodes' spec.providerID: LoadBalancer on GKE (gce://), EKS (aws://) and
-// AKS (azure://), NodePort on kind (kind://). Any other or mixed environment, or no
+// ServiceTypeForNodes picks the service type for an environment from the nodes'
+// spec.providerID, in the spirit of cilium-cli's flavor detection: LoadBalancer on GKE
+// (gce://), EKS (aws://) and AKS (azure://), NodePort on kind (kind://). Any other or mixed environment, or no
 // nodes, is ErrServiceType: the caller must choose; ciliumkit never guesses.
 func ServiceTypeForNodes(nodes []corev1.Node) (ServiceType, error) {
 	if len(nodes) == 0 {

@@ -24,8 +24,10 @@ const (
 type DeploymentStatus struct {
 	// Found is false when the Deployment does not exist.
 	Found bool
-	// Desired, Ready, Updated and Available are replica counts.
-	Desired, Ready, Updated, Available int32
+	// Desired is spec.replicas (default 1).
+	Desired int32
+	// Ready, Updated and Available are the replica counts from the Deployment status.
+	Ready, Updated, Available int32
 	// IsReady: the Deployment's latest generation was observed and all desired replicas
 	// are updated, ready and available.
 	IsReady bool
@@ -50,12 +52,14 @@ type PeerStatus struct {
 
 // ClusterStatus is the ClusterMesh state of one cluster, read from its API server.
 type ClusterStatus struct {
+	// Cluster is the cluster name.
 	Cluster string
 	// ServiceType is the clustermesh-apiserver Service type, "" without a Service.
 	ServiceType ServiceType
-	// Access is how other clusters reach this one; nil with AccessError set when it
-	// cannot be determined (no Service, no LoadBalancer ingress, no node IPs).
-	Access      *Access
+	// Access is how other clusters reach this one; nil when it cannot be determined.
+	Access *Access
+	// AccessError says why Access is nil (no Service, no LoadBalancer ingress, no node
+	// InternalIPs); "" otherwise.
 	AccessError string
 	// APIServer is the clustermesh-apiserver Deployment's readiness.
 	APIServer DeploymentStatus

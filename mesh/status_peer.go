@@ -14,11 +14,13 @@ import (
 type PeerConfig struct {
 	// Endpoints are the etcd URLs, e.g. "https://hk.mesh.cilium.io:32379".
 	Endpoints []string `json:"endpoints"`
-	// TrustedCAFile, KeyFile and CertFile are paths inside the agent's clustermesh
-	// volume (/var/lib/cilium/clustermesh/...).
+	// TrustedCAFile is the CA bundle that verifies the server, a path inside the
+	// reader's clustermesh volume (/var/lib/cilium/clustermesh/...).
 	TrustedCAFile string `json:"trusted-ca-file,omitempty"`
-	KeyFile       string `json:"key-file,omitempty"`
-	CertFile      string `json:"cert-file,omitempty"`
+	// KeyFile is the client private key file, in the same volume.
+	KeyFile string `json:"key-file,omitempty"`
+	// CertFile is the client certificate file, in the same volume.
+	CertFile string `json:"cert-file,omitempty"`
 }
 
 // ParsePeerConfig parses the YAML etcd configuration of a clustermesh Secret entry. It
