@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -77,15 +79,13 @@ func (d *Datapath) DeleteService(fe mesh.Frontend) (SyncStats, error) {
 // and removed ones are deleted after, so that traffic to unchanged services keeps flowing.
 func (d *Datapath) Sync(desired []Service) (SyncStats, error) {
 	start := time.Now()
-	puts := make([]prepared, len(desired))
+	puts, err := d.prepareAll(desired)
+	if err != nil {
+		return SyncStats{}, err
+	}
 	want := make(map[uint64]struct{}, len(desired))
-	for i := range desired {
-		p, err := d.prepare(&desired[i])
-		if err != nil {
-			return SyncStats{}, err
-		}
-		puts[i] = p
-		want[p.key.u64()] = struct{}{}
+	for i := range puts {
+		want[puts[i].key.u64()] = struct{}{}
 	}
 	var dels []lbSvcKey
 	for k := range d.st.svcs {
@@ -94,6 +94,35 @@ func (d *Datapath) Sync(desired []Service) (SyncStats, error) {
 		}
 	}
 	return d.apply(start, puts, dels)
+}
+
+// prepareAll validates and converts services, on up to GOMAXPROCS goroutines for large
+// sets; the error is that of the first invalid service.
+func (d *Datapath) prepareAll(desired []Service) ([]prepared, error) {
+	puts := make([]prepared, len(desired))
+	errs := make([]error, len(desired))
+	workers := min(runtime.GOMAXPROCS(0), len(desired)/2048+1)
+	per := (len(desired) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w * per; i < min((w+1)*per, len(desired)); i++ {
+				puts[i], errs[i] = d.prepare(&desired[i])
+				if errs[i] != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return puts, nil
 }
 
 // plan is the set of map writes of one operation.
