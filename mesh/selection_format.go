@@ -10,7 +10,10 @@ import (
 // BackendLines returns the selection as the Backend column of
 // `cilium service list --clustermesh-affinity` prints it, one line per backend:
 // "2 => 10.0.0.239:8181 (active) (preferred)" — the backend's cluster ID, its address and
-// port, its state, and "(preferred)" when the affinity prefers it.
+// port, its state, and "(preferred)" when the affinity prefers it. Cilium itself numbers
+// the lines by position (1, 2, ...), which readers of two-cluster outputs take for the
+// cluster ID; the cluster ID is printed here, and the address without Cilium 1.19's
+// "/TCP" suffix, as in the older outputs users compare with.
 func (s Selection) BackendLines() []string {
 	out := make([]string, 0, len(s.Backends))
 	for _, b := range s.Backends {

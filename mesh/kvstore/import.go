@@ -36,6 +36,7 @@ func (k EventKind) String() string {
 
 // Event is one change of the imported set of services.
 type Event struct {
+	// Kind is EventUpsert or EventDelete.
 	Kind EventKind
 	// Name is the service's namespace and name.
 	Name types.NamespacedName
