@@ -43,6 +43,20 @@ type LBAllocator struct {
 	services map[lbKey]*lbService
 	// sharing indexes held addresses by sharing key, each list sorted.
 	sharing map[string][]netip.Addr
+	// keyH and keyR are reusable search keys, so that lookups do not allocate.
+	keyH lbHolding
+	keyR lbRange
+}
+
+// holdingKey returns a search key for ip in used; valid until the next call.
+func (a *LBAllocator) holdingKey(ip netip.Addr) *lbHolding {
+	a.keyH.ip = ip
+	return &a.keyH
+}
+
+// holding returns the holding of ip.
+func (a *LBAllocator) holding(ip netip.Addr) (*lbHolding, bool) {
+	return a.used.Get(a.holdingKey(ip))
 }
 
 type lbKey struct{ namespace, name string }
@@ -156,7 +170,7 @@ func (a *LBAllocator) rebuild() {
 				r.free.take(h.ip)
 				return true
 			})
-			if h, ok := a.used.Get(&lbHolding{ip: b.alloc.last}); ok {
+			if h, ok := a.holding(b.alloc.last); ok {
 				r.free.take(h.ip)
 			}
 			p.ranges = append(p.ranges, r)
@@ -190,7 +204,8 @@ func (a *LBAllocator) PoolOrder() []string {
 // rangeOf returns the non-conflicting range whose allocatable addresses contain ip.
 func (a *LBAllocator) rangeOf(ip netip.Addr) *lbRange {
 	var found *lbRange
-	a.ranges.DescendLessOrEqual(&lbRange{alloc: lbInterval{first: ip}}, func(r *lbRange) bool {
+	a.keyR.alloc.first = ip
+	a.ranges.DescendLessOrEqual(&a.keyR, func(r *lbRange) bool {
 		if r.alloc.contains(ip) {
 			found = r
 		}

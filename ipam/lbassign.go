@@ -158,7 +158,7 @@ func (a *LBAllocator) hold(s *lbService, ip netip.Addr) error {
 	if s.holds(ip) {
 		return nil
 	}
-	if h, ok := a.used.Get(&lbHolding{ip: ip}); ok {
+	if h, ok := a.holding(ip); ok {
 		if s.req.SharingKey == "" {
 			return fmt.Errorf("service %s/%s: IP %s is already allocated to service %s/%s: %w",
 				s.key.namespace, s.key.name, ip, h.holders[0].key.namespace, h.holders[0].key.name, ErrLBAlreadyAllocated)
@@ -190,7 +190,7 @@ func (a *LBAllocator) hold(s *lbService, ip netip.Addr) error {
 // release takes ip from s and frees it when no other Service holds it.
 func (a *LBAllocator) release(s *lbService, ip netip.Addr) {
 	s.removeIP(ip)
-	h, ok := a.used.Get(&lbHolding{ip: ip})
+	h, ok := a.holding(ip)
 	if !ok {
 		return
 	}
@@ -231,7 +231,7 @@ func (a *LBAllocator) prune(s *lbService) {
 			a.release(s, ip)
 			continue
 		}
-		if h, ok := a.used.Get(&lbHolding{ip: ip}); ok && len(h.holders) > 1 {
+		if h, ok := a.holding(ip); ok && len(h.holders) > 1 {
 			for _, o := range h.holders {
 				if o == s {
 					continue
@@ -330,7 +330,7 @@ func (a *LBAllocator) check(s *lbService) []error {
 		if r.pool.selector == nil || r.pool.selector.Matches(s.labels) {
 			continue
 		}
-		if h, ok := a.used.Get(&lbHolding{ip: ip}); ok && len(h.holders) == 1 {
+		if h, ok := a.holding(ip); ok && len(h.holders) == 1 {
 			errs = append(errs, fmt.Errorf("service %s/%s: kept IP %s: pool %q does not select the service: %w", s.key.namespace, s.key.name, ip, r.pool.name, ErrLBSelectorMismatch))
 		}
 	}

@@ -36,8 +36,11 @@ type lbFreeSet struct {
 	t *btree.BTreeG[lbInterval]
 }
 
-func newLBFreeSet(iv lbInterval) *lbFreeSet {
-	s := &lbFreeSet{t: btree.NewG(16, lessInterval)}
+func newLBFreeSet(iv lbInterval) *lbFreeSet { return newLBFreeSetLess(iv, lessInterval) }
+
+// newLBFreeSetLess lets tests count comparisons.
+func newLBFreeSetLess(iv lbInterval, less btree.LessFunc[lbInterval]) *lbFreeSet {
+	s := &lbFreeSet{t: btree.NewG(16, less)}
 	s.t.ReplaceOrInsert(iv)
 	return s
 }

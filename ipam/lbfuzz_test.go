@@ -104,7 +104,7 @@ func checkLBInvariants(t *testing.T, a *LBAllocator) {
 	seen := map[netip.Addr]*lbService{}
 	for _, s := range a.services {
 		for _, ip := range s.ips {
-			h, ok := a.used.Get(&lbHolding{ip: ip})
+			h, ok := a.holding(ip)
 			if !ok {
 				t.Fatalf("%v holds %s, which is not in the used set", s.key, ip)
 			}

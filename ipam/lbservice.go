@@ -12,7 +12,7 @@ import (
 // lbService is the allocator's view of one managed Service.
 type lbService struct {
 	key      lbKey
-	labels   slimlabels.Set
+	labels   lbLabels
 	req      LBRequest
 	reqErr   error
 	ports    []lbPort
@@ -29,10 +29,7 @@ type lbPort struct {
 
 // update refreshes the view from svc.
 func (s *lbService) update(svc *corev1.Service) {
-	s.labels = make(slimlabels.Set, len(svc.Labels)+2)
-	maps.Copy(s.labels, svc.Labels)
-	s.labels[LBServiceNamespaceLabel] = svc.Namespace
-	s.labels[LBServiceNameLabel] = svc.Name
+	s.labels = lbLabels{own: svc.Labels, namespace: svc.Namespace, name: svc.Name}
 	s.req, s.reqErr = ParseLBRequest(svc)
 	s.ports = s.ports[:0]
 	for _, p := range svc.Spec.Ports {
@@ -105,3 +102,30 @@ func lbCompatible(x, y *lbService) (bool, string) {
 func allowsNamespace(allowed []string, ns string) bool {
 	return slices.Contains(allowed, ns) || slices.Contains(allowed, LBShareAllNamespaces)
 }
+
+// lbLabels is a Service's label set for selector matching: its own labels plus
+// LBServiceNamespaceLabel and LBServiceNameLabel, without copying them.
+type lbLabels struct {
+	own             map[string]string
+	namespace, name string
+}
+
+var _ slimlabels.Labels = lbLabels{}
+
+// Lookup returns the value of label and whether it is set.
+func (l lbLabels) Lookup(label string) (string, bool) {
+	switch label {
+	case LBServiceNamespaceLabel:
+		return l.namespace, true
+	case LBServiceNameLabel:
+		return l.name, true
+	}
+	v, ok := l.own[label]
+	return v, ok
+}
+
+// Has reports whether label is set.
+func (l lbLabels) Has(label string) bool { _, ok := l.Lookup(label); return ok }
+
+// Get returns the value of label, or "".
+func (l lbLabels) Get(label string) string { v, _ := l.Lookup(label); return v }

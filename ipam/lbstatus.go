@@ -51,7 +51,7 @@ func (a *LBAllocator) PoolStatus(name string) (LBPoolStatus, bool) {
 	}
 	for _, b := range p.blocks {
 		n := int64(0)
-		a.used.AscendGreaterOrEqual(&lbHolding{ip: b.alloc.first}, func(h *lbHolding) bool {
+		a.used.AscendGreaterOrEqual(a.holdingKey(b.alloc.first), func(h *lbHolding) bool {
 			if !b.alloc.contains(h.ip) {
 				return false
 			}
