@@ -95,20 +95,21 @@ func (a *CIDRAllocator) reserve(s span) {
 
 // Free reports whether no address of p is reserved or allocated.
 func (a *CIDRAllocator) Free(p netip.Prefix) bool {
-	return p.IsValid() && a.conflict(spanOf(p.Masked())) == nil
+	if !p.IsValid() {
+		return false
+	}
+	_, hit := a.conflict(spanOf(p.Masked()))
+	return !hit
 }
 
 // conflict returns the used range that overlaps s, if any: the range with the greatest
 // start not after s.to is the only candidate, since used ranges are disjoint and sorted.
-func (a *CIDRAllocator) conflict(s span) *span {
-	var hit *span
-	a.used.DescendLessOrEqual(span{from: s.to}, func(r span) bool {
-		if r.overlaps(s) {
-			hit = &r
-		}
+func (a *CIDRAllocator) conflict(s span) (r span, hit bool) {
+	a.used.DescendLessOrEqual(span{from: s.to}, func(u span) bool {
+		r, hit = u, u.overlaps(s)
 		return false
 	})
-	return hit
+	return r, hit
 }
 
 // Allocate returns the first free block of prefix length bits, searching pools in order
@@ -145,8 +146,8 @@ func (a *CIDRAllocator) allocateIn(pool netip.Prefix, bits int) (netip.Prefix, b
 		if last.Less(s.to) {
 			break
 		}
-		r := a.conflict(s)
-		if r == nil {
+		r, hit := a.conflict(s)
+		if !hit {
 			a.reserve(s)
 			a.cursors[key] = s.to.Next()
 			return block, true

@@ -44,11 +44,12 @@ func satAdd(a, b int) int {
 	return a + b
 }
 
-// nodeCapacity returns how many node CIDRs of length mask the prefixes hold.
-func nodeCapacity(ps []netip.Prefix, mask int) int {
+// nodeCapacity returns how many node CIDRs of length mask the prefixes of family f
+// (0 IPv4, 1 IPv6) hold.
+func nodeCapacity(ps []netip.Prefix, f, mask int) int {
 	n := 0
 	for _, p := range ps {
-		if mask >= p.Bits() {
+		if fam(p) == f && mask >= p.Bits() {
 			n = satAdd(n, pow2(mask-p.Bits()))
 		}
 	}
@@ -66,12 +67,12 @@ func podPrefixForNodes(maxNodes, mask int) int {
 
 func capacityOf(c *ClusterPlan, maxConnected int) Capacity {
 	var cp Capacity
-	if v4 := c.PodCIDRsOf(false); len(v4) > 0 {
-		cp.MaxNodesIPv4 = nodeCapacity(v4, c.NodeMaskSize)
+	if c.NodeMaskSize > 0 {
+		cp.MaxNodesIPv4 = nodeCapacity(c.PodCIDRs, 0, c.NodeMaskSize)
 		cp.PodAddrsPerNodeIPv4 = pow2(32 - c.NodeMaskSize)
 	}
-	if v6 := c.PodCIDRsOf(true); len(v6) > 0 {
-		cp.MaxNodesIPv6 = nodeCapacity(v6, c.NodeMaskSizeV6)
+	if c.NodeMaskSizeV6 > 0 {
+		cp.MaxNodesIPv6 = nodeCapacity(c.PodCIDRs, 1, c.NodeMaskSizeV6)
 		cp.PodAddrsPerNodeIPv6 = pow2(128 - c.NodeMaskSizeV6)
 	}
 	switch {

@@ -49,10 +49,10 @@ func NewPlan(spec Spec, opts *PlanOptions) (*Plan, error) {
 	}
 	for i := range drafts {
 		c := drafts[i].ClusterPlan
-		if len(c.PodCIDRsOf(false)) == 0 {
+		if !hasFamily(c.PodCIDRs, 0) {
 			c.NodeMaskSize = 0
 		}
-		if len(c.PodCIDRsOf(true)) == 0 {
+		if !hasFamily(c.PodCIDRs, 1) {
 			c.NodeMaskSizeV6 = 0
 		}
 		c.Capacity = capacityOf(&c, pl.maxConn)
@@ -90,6 +90,15 @@ func fam(p netip.Prefix) int {
 		return 1
 	}
 	return 0
+}
+
+func hasFamily(ps []netip.Prefix, f int) bool {
+	for _, p := range ps {
+		if fam(p) == f {
+			return true
+		}
+	}
+	return false
 }
 
 func famName(f int) string {

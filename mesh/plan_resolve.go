@@ -25,8 +25,8 @@ func (pl *planner) resolve(d *draft, cs *ClusterSpec) {
 	masks := [2]int{cs.NodeMaskSize, cs.NodeMaskSizeV6}
 	var fromDefault [2]bool
 	if pl.prev != nil {
-		if pc, ok := pl.prev.Cluster(cs.Name); ok {
-			pl.keep(d, &masks, cs, pc)
+		if i, ok := pl.prev.index[cs.Name]; ok {
+			pl.keep(d, &masks, cs, &pl.prev.clusters[i])
 		}
 	}
 	for f, def := range [2]int{pl.def.NodeMaskSize, pl.def.NodeMaskSizeV6} {
@@ -53,7 +53,7 @@ func (pl *planner) resolve(d *draft, cs *ClusterSpec) {
 			}
 		}
 		if d.maskOK[f] && d.maxNodes > 0 && len(pinned[f]) > 0 {
-			if n := nodeCapacity(pinned[f], masks[f]); n < d.maxNodes {
+			if n := nodeCapacity(pinned[f], f, masks[f]); n < d.maxNodes {
 				pl.errorf("cluster %q: %w: %s pod CIDRs %v hold %d nodes of /%d, maxNodes is %d",
 					cs.Name, ErrPodCIDRTooSmall, famName(f), pinned[f], n, masks[f], d.maxNodes)
 			}
@@ -79,7 +79,7 @@ func (pl *planner) maskFits(cluster string, f, mask, podBits int, pod string) bo
 
 // keep carries the previous plan's assignments for the cluster into d, reporting where
 // the spec contradicts them.
-func (pl *planner) keep(d *draft, masks *[2]int, cs *ClusterSpec, pc ClusterPlan) {
+func (pl *planner) keep(d *draft, masks *[2]int, cs *ClusterSpec, pc *ClusterPlan) {
 	switch {
 	case d.ID == 0:
 		d.ID = pc.ID
