@@ -421,6 +421,67 @@ func TestImporterRelistDiffs(t *testing.T) {
 	}
 }
 
+// TestImporterCompactedWatch compacts etcd past the revision the importer's watch starts
+// from: the watch fails with ErrCompacted, the importer lists again and catches up.
+func TestImporterCompactedWatch(t *testing.T) {
+	_, _, cli := startEtcd(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exp, _ := NewExporter(cli, tokyo, nil)
+	want := map[types.NamespacedName]*ClusterService{}
+	for i := 0; i < 20; i++ {
+		s := service(tokyo, i, 1)
+		want[name(s)] = s
+		if err := exp.Upsert(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &recorder{}
+	im := NewImporter(cli, "tokyo", &ImporterOptions{OnEvent: rec.on, RetryInterval: 10 * time.Millisecond})
+	var once sync.Once
+	im.afterList = func() {
+		once.Do(func() {
+			// Between the first list and its watch: change, delete, add, then compact.
+			s := service(tokyo, 3, 2)
+			want[name(s)] = s
+			if err := exp.Upsert(ctx, s); err != nil {
+				t.Error(err)
+			}
+			gone := name(service(tokyo, 4, 1))
+			delete(want, gone)
+			if err := exp.Delete(ctx, gone); err != nil {
+				t.Error(err)
+			}
+			s = service(tokyo, 50, 1)
+			want[name(s)] = s
+			r, err := cli.Put(ctx, ServiceKey("tokyo", s.Namespace, s.Name), mustJSON(t, s))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := cli.Compact(ctx, r.Header.Revision); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	go im.Run(ctx)
+	eventually(t, "catching up after the compaction", func() bool { return im.Stats().Lists >= 2 && sameAs(im, want) })
+	events := rec.snapshot()
+	noDuplicates(t, events)
+	if len(events) != 20+3 {
+		t.Fatalf("%d events, want 23 (20 listed, 1 update, 1 delete, 1 add)", len(events))
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestImporterPinsClusterID(t *testing.T) {
 	_, _, cli := startEtcd(t)
 	ctx, cancel := context.WithCancel(context.Background())

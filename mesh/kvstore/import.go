@@ -99,6 +99,8 @@ type Importer struct {
 	rejected map[string]int64 // key -> revision already counted as rejected
 	stats    Stats
 	lastID   uint32 // the ClusterID the held services were validated against
+
+	afterList func() // test hook: runs between the list and the watch
 }
 
 // NewImporter returns an importer of cluster's services read through cli. opts may be nil.
@@ -217,6 +219,9 @@ func (im *Importer) session(ctx context.Context) error {
 	im.list(resp.Responses[2].GetResponseRange().Kvs, rev, wantID)
 	if !canaries || len(resp.Responses[1].GetResponseRange().Kvs) > 0 {
 		im.markSynced()
+	}
+	if im.afterList != nil {
+		im.afterList()
 	}
 
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
