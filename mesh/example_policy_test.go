@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ciliumkit/ciliumkit/mesh"
@@ -60,9 +61,22 @@ func ExampleApplyPolicy() {
 		fmt.Println(err)
 		return
 	}
-	var targets []mesh.PolicyTarget // one per cluster, from mesh.NewPolicyTarget(name, restConfig)
-	err = mesh.ApplyPolicy(context.Background(), targets, cnp, nil)
-	fmt.Println(err)
-	// Output:
-	// <nil>
+	// One target per cluster of the plan; the API server configs come from the platform.
+	// (Not run: it needs live clusters.)
+	configs := map[string]*rest.Config{
+		"tokyo": {Host: "https://10.13.1.128:6443"},
+		"hk":    {Host: "https://10.14.1.128:6443"},
+	}
+	var targets []mesh.PolicyTarget
+	for name, cfg := range configs {
+		t, err := mesh.NewPolicyTarget(name, cfg)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		targets = append(targets, t)
+	}
+	if err := mesh.ApplyPolicy(context.Background(), targets, cnp, nil); err != nil {
+		fmt.Println(err) // every failed cluster, named
+	}
 }
