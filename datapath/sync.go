@@ -253,6 +253,13 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 		return SyncStats{}, fmt.Errorf("%w: %d backends, the backends map holds %d", ErrCapacity, n, d.opts.MaxBackends)
 	}
 
+	// Reverse NAT entries in the map now, before the plan changes the mirror.
+	rnPresent := len(st.rnOrphans)
+	for _, r := range st.rn {
+		if r != rnAbsent {
+			rnPresent++
+		}
+	}
 	// IDs freed by this operation are reused only when no other ID is left; a reused ID
 	// is then no longer cleared.
 	allocSvc := func() uint32 {
@@ -275,6 +282,12 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 			if x == id {
 				pl.rnDelIDs[i] = 0 // the slot's new reverse NAT state is set by the write
 			}
+		}
+		// The old backend's reverse NAT entry is deleted and its slot overwritten: forget
+		// it in the mirror now, as the clearing of the slot is skipped.
+		st.rn[id] = rnAbsent
+		if k := st.beVals[id].key().u64(); st.bes[k] == id {
+			delete(st.bes, k)
 		}
 		return id
 	}
@@ -347,12 +360,6 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 		pl.svcRecs[i] = &recs[i]
 	}
 
-	rnPresent := len(st.rnOrphans)
-	for _, r := range st.rn {
-		if r != rnAbsent {
-			rnPresent++
-		}
-	}
 	pl.deleteFirst = len(st.svcs)+newSvcs > int(d.opts.MaxServices) || rnPresent+rnNew > int(d.opts.MaxBackends)
 	stats, err := d.execute(puts, &pl)
 	stats.Duration = time.Since(start)

@@ -69,6 +69,7 @@ func TestSync10000Services(t *testing.T) {
 		}
 	}
 
+	checkMirror(t, d)
 	// The same set again writes nothing.
 	if st, err = d.Sync(set); err != nil || st.Counts() != (SyncStats{}) {
 		t.Fatalf("second sync: %+v, %v; want nothing written", st, err)
@@ -114,6 +115,7 @@ func TestSync10000Services(t *testing.T) {
 	if _, err := d.Service(gone.Frontend); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("removed service still readable: %v", err)
 	}
+	checkMirror(t, d)
 }
 
 func TestSyncRefusesBeforeWriting(t *testing.T) {
@@ -149,6 +151,7 @@ func TestSyncRefusesBeforeWriting(t *testing.T) {
 			if st, err := d.Sync(set); err != nil || st.Counts() != (SyncStats{}) {
 				t.Fatalf("maps changed by the refused sync: %+v, %v", st, err)
 			}
+			checkMirror(t, d)
 		})
 	}
 }
@@ -189,6 +192,7 @@ func TestUpsertAndDelete(t *testing.T) {
 	if err != nil || len(fes) != 1 || fes[0] != b.Frontend {
 		t.Fatalf("frontends %v, %v; want only %v", fes, err, b.Frontend)
 	}
+	checkMirror(t, d)
 }
 
 func TestPreferredBackends(t *testing.T) {
@@ -293,6 +297,7 @@ func TestSyncMovesBackendBetweenFrontends(t *testing.T) {
 	if got := revnatOfBackend(t, d, moved.Addr); got != set[1].Frontend.Addr {
 		t.Fatalf("reply of the moved backend leaves as %v, want %v", got, set[1].Frontend.Addr)
 	}
+	checkMirror(t, d)
 }
 
 func TestSyncReusesFreedIDsWhenFull(t *testing.T) {
@@ -323,6 +328,7 @@ func TestSyncReusesFreedIDsWhenFull(t *testing.T) {
 	if len(e.Backends) != 4 || len(e.Table) != 251 {
 		t.Fatalf("read back %d backends, table %d", len(e.Backends), len(e.Table))
 	}
+	checkMirror(t, d)
 	for _, b := range repl[0].Backends {
 		if got := revnatOfBackend(t, d, b.Addr); got != repl[0].Frontend.Addr {
 			t.Errorf("new backend %v: reply leaves as %v", b.Addr, got)
@@ -337,4 +343,25 @@ func TestSyncReusesFreedIDsWhenFull(t *testing.T) {
 	if ret, _ := run(t, d.XDPProgram(), in); ret != xdpPass {
 		t.Fatalf("new frontend: verdict %d", ret)
 	}
+
+	// The same frontend swaps all its backends for new ones while the maps are full.
+	again := mk(3)
+	again[0].Frontend = repl[0].Frontend
+	if _, err := d.Sync(again); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range again[0].Backends {
+		if got := revnatOfBackend(t, d, b.Addr); got != repl[0].Frontend.Addr {
+			t.Errorf("swapped-in backend %v: reply leaves as %v", b.Addr, got)
+		}
+	}
+	for _, b := range repl[0].Backends {
+		if got := revnatOfBackend(t, d, b.Addr); got.IsValid() {
+			t.Errorf("swapped-out backend %v: reply still rewritten to %v", b.Addr, got)
+		}
+	}
+	if e, err := d.Service(repl[0].Frontend); err != nil || len(e.Backends) != 4 || e.Backends[0] != again[0].Backends[0] {
+		t.Fatalf("read back %+v, %v", e, err)
+	}
+	checkMirror(t, d)
 }
