@@ -57,6 +57,30 @@ func TestCIDRAllocatorAllocate(t *testing.T) {
 	}
 }
 
+// TestCIDRAllocatorFamiliesStayApart reserves ranges at the top of the IPv4 space and the
+// bottom of the IPv6 space, which are neighbours in netip's order but not adjacent.
+func TestCIDRAllocatorFamiliesStayApart(t *testing.T) {
+	a := ipam.NewCIDRAllocator(prefixes("255.255.255.0/24"))
+	a.Reserve(netip.MustParsePrefix("::/120"))
+	a.Reserve(netip.MustParsePrefix("255.255.254.0/24"))
+	for p, free := range map[string]bool{
+		"255.255.255.128/25": false, "255.255.254.0/23": false, "255.255.253.0/24": true,
+		"::/128": false, "::100/120": true, "::ffff:255.255.255.0/120": true,
+	} {
+		if got := a.Free(netip.MustParsePrefix(p)); got != free {
+			t.Errorf("Free(%s) = %v, want %v", p, got, free)
+		}
+	}
+	got, err := a.Allocate(prefixes("::/112"), 120)
+	if err != nil || got != netip.MustParsePrefix("::100/120") {
+		t.Errorf("Allocate(::/112, /120) = %v, %v; want ::100/120", got, err)
+	}
+	got, err = a.Allocate(prefixes("255.255.252.0/22"), 24)
+	if err != nil || got != netip.MustParsePrefix("255.255.252.0/24") {
+		t.Errorf("Allocate(255.255.252.0/22, /24) = %v, %v; want 255.255.252.0/24", got, err)
+	}
+}
+
 func TestCIDRAllocatorInvalidLength(t *testing.T) {
 	a := ipam.NewCIDRAllocator(nil)
 	for _, bits := range []int{-1, 129} {

@@ -67,12 +67,18 @@ const (
 // It wraps ErrServiceCIDROverlap when both are service ranges of different clusters (a
 // warning), and ErrCIDROverlap otherwise.
 type OverlapError struct {
-	Cluster      string
-	Kind         CIDRKind
-	Prefix       netip.Prefix
+	// Cluster is the name of the cluster listed first in the spec.
+	Cluster string
+	// Kind is what Cluster uses Prefix for.
+	Kind CIDRKind
+	// Prefix is Cluster's range.
+	Prefix netip.Prefix
+	// OtherCluster is the name of the other cluster (equal to Cluster for a self-overlap).
 	OtherCluster string
-	OtherKind    CIDRKind
-	OtherPrefix  netip.Prefix
+	// OtherKind is what OtherCluster uses OtherPrefix for.
+	OtherKind CIDRKind
+	// OtherPrefix is OtherCluster's range.
+	OtherPrefix netip.Prefix
 }
 
 // Error returns one line naming both clusters, kinds and prefixes.
