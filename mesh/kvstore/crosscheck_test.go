@@ -1,7 +1,9 @@
 package kvstore
 
 import (
+	"context"
 	"encoding/json"
+	"net/netip"
 	"reflect"
 	"sort"
 	"strings"
@@ -10,6 +12,8 @@ import (
 	ciliumstore "github.com/cilium/cilium/pkg/clustermesh/store"
 	cmtypes "github.com/cilium/cilium/pkg/clustermesh/types"
 	"github.com/cilium/cilium/pkg/loadbalancer"
+
+	"github.com/ciliumkit/ciliumkit/mesh"
 )
 
 // jsonFields returns the JSON names and kinds of a struct type's fields.
@@ -156,5 +160,62 @@ func TestClusterConfigCrossCheck(t *testing.T) {
 	var again cmtypes.CiliumClusterConfig
 	if err := json.Unmarshal(back, &again); err != nil || !reflect.DeepEqual(again, theirs) {
 		t.Fatalf("Cilium read back %+v, %v", again, err)
+	}
+}
+
+// TestExportedValuesDecodeWithCilium reads back what an Exporter wrote to a real etcd and
+// decodes it with Cilium's own types and validators.
+func TestExportedValuesDecodeWithCilium(t *testing.T) {
+	_, _, cli := startEtcd(t)
+	ctx := context.Background()
+	hk := mesh.Cluster{Name: "hk", ID: 2}
+	exp, err := NewExporter(cli, hk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewClusterService(hk, "song", "userlist-svc")
+	s.AddFrontend(mesh.Frontend{Addr: netip.MustParseAddrPort("10.43.112.141:80"), Protocol: mesh.TCP}, "http")
+	s.AddBackend(mesh.Backend{Addr: netip.MustParseAddrPort("10.245.2.249:8181"), Protocol: mesh.TCP, Zone: "ap-east-1a"}, "http")
+	s.AddBackend(mesh.Backend{Addr: netip.MustParseAddrPort("[fd00::7]:53"), Protocol: mesh.UDP}, "dns")
+	s.Labels["app"] = "userlist"
+	if err := exp.Upsert(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.PutClusterConfig(ctx, Capabilities{SyncedCanaries: true, MaxConnectedClusters: 255}); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := cli.Get(ctx, ServiceKey("hk", "song", "userlist-svc"))
+	if err != nil || len(r.Kvs) != 1 {
+		t.Fatalf("%v %v", r, err)
+	}
+	c := ciliumstore.KeyCreator(ciliumstore.ClusterNameValidator("hk"), ciliumstore.NamespacedNameValidator())()
+	if err := c.Unmarshal("song/userlist-svc", r.Kvs[0].Value); err != nil {
+		t.Fatalf("Cilium refused the exported value %s: %v", r.Kvs[0].Value, err)
+	}
+	theirs := c.(*ciliumstore.ValidatingClusterService).ClusterService
+	ours, err := DecodeClusterService("hk", string(r.Kvs[0].Key), r.Kvs[0].Value, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cilium allocates empty hostnames and zones maps that the JSON leaves out.
+	got := fromCilium(theirs)
+	if len(got.Hostnames) == 0 && ours.Hostnames == nil {
+		got.Hostnames = nil
+	}
+	if !reflect.DeepEqual(got, *ours) {
+		t.Fatalf("Cilium read\n%+v\nwe read\n%+v", got, *ours)
+	}
+	if theirs.Backends["fd00::7"]["dns"].Protocol != loadbalancer.UDP || theirs.Zones["10.245.2.249"].Zone != "ap-east-1a" {
+		t.Fatalf("Cilium read %+v", theirs)
+	}
+
+	r, err = cli.Get(ctx, ClusterConfigKey("hk"))
+	if err != nil || len(r.Kvs) != 1 {
+		t.Fatalf("%v %v", r, err)
+	}
+	var cfg cmtypes.CiliumClusterConfig
+	if err := json.Unmarshal(r.Kvs[0].Value, &cfg); err != nil || cfg.ID != 2 || !cfg.Capabilities.SyncedCanaries || cfg.Capabilities.MaxConnectedClusters != 255 {
+		t.Fatalf("Cilium read cluster config %+v, %v", cfg, err)
 	}
 }
