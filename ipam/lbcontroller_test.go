@@ -181,6 +181,27 @@ func testLBController(t *testing.T, e *testenv.Env) {
 		t.Fatal(err)
 	}
 	waitLB(t, e, ns, "taken", "", ipam.LBReasonAlreadyAllocated)
+
+	// Turning a Service into a ClusterIP Service removes what this controller wrote and
+	// frees the address; deleting a Service frees its address too.
+	queue, err := e.Kube.CoreV1().Services(ns).Get(ctx, "queue", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue.Spec.Type = corev1.ServiceTypeClusterIP
+	if _, err := e.Kube.CoreV1().Services(ns).Update(ctx, queue, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("make ClusterIP: %v", err)
+	}
+	waitLB(t, e, ns, "queue", "", "")
+	if err := e.Kube.CoreV1().Services(ns).Delete(ctx, "db", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The Service that asked for db's address gets it once it is free; the next new
+	// Service gets queue's old address, the lowest free one.
+	waitLB(t, e, ns, "taken", "10.10.200.3", ipam.LBReasonSatisfied)
+	createLBService(t, e, ns, "next")
+	waitLB(t, e, ns, "next", "10.10.200.4", ipam.LBReasonSatisfied)
+	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsUsed, "3")
 }
 
 func testLBPoolsAcceptedByCRDSchema(t *testing.T, e *testenv.Env) {
