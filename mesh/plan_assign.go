@@ -56,7 +56,6 @@ func (pl *planner) assignCIDRs(ds []draft) {
 		for _, p := range d.ServiceCIDRs {
 			hasSvc[fam(p)] = true
 		}
-		failed := false
 		for f := range 2 {
 			if len(pl.podPools[f]) > 0 {
 				fams[f] = true
@@ -68,48 +67,44 @@ func (pl *planner) assignCIDRs(ds []draft) {
 			if d.maxNodes > 0 {
 				bits, what = podPrefixForNodes(d.maxNodes, masks[f]), "the pod CIDR length for maxNodes"
 			} else if !lengthOK(f, bits) { // a bad default, reported once by checkGlobals
-				failed = true
 				continue
 			}
 			if bits < 0 {
 				pl.errorf("cluster %q: %w: maxNodes %d exceeds the %d %s node CIDRs of /%d in the whole address space",
 					d.Name, ErrPodCIDRTooSmall, d.maxNodes, pow2(masks[f]), famName(f), masks[f])
-				failed = true
 				continue
 			}
 			if !pl.maskFits(d.Name, f, masks[f], bits, "length /"+strconv.Itoa(bits)+" ("+what+")") {
-				failed = true
 				continue
 			}
 			p, err := alloc.Allocate(pl.podPools[f], bits)
 			if err != nil {
 				pl.errorf("cluster %q: %s pod CIDR /%d: %w", d.Name, famName(f), bits, err)
-				failed = true
 				continue
 			}
 			d.PodCIDRs = append(d.PodCIDRs, p)
 		}
 		if !fams[0] && !fams[1] {
 			pl.errorf("cluster %q: %w: none pinned and no pod pool", d.Name, ErrNoPodCIDR)
-			failed = true
 		}
+		svcFailed := false // a service range is missing and was reported
 		for f := range 2 {
 			if !fams[f] || hasSvc[f] || len(pl.svcPools[f]) == 0 {
 				continue
 			}
 			if !lengthOK(f, svcLen[f]) {
-				failed = true
+				svcFailed = true
 				continue
 			}
 			p, err := alloc.Allocate(pl.svcPools[f], svcLen[f])
 			if err != nil {
 				pl.errorf("cluster %q: %s service CIDR /%d: %w", d.Name, famName(f), svcLen[f], err)
-				failed = true
+				svcFailed = true
 				continue
 			}
 			d.ServiceCIDRs = append(d.ServiceCIDRs, p)
 		}
-		if len(d.ServiceCIDRs) == 0 && !failed {
+		if len(d.ServiceCIDRs) == 0 && !svcFailed && (fams[0] || fams[1]) {
 			pl.errorf("cluster %q: %w: none pinned and no service pool for its IP families", d.Name, ErrNoServiceCIDR)
 		}
 	}

@@ -127,3 +127,29 @@ func ExamplePlan_Mermaid() {
 	//   end
 	//   mesh --- c1
 }
+
+func ExampleParsePlan() {
+	// A plan document as meshplan -o json prints it, trimmed to what ParsePlan reads.
+	prev, err := mesh.ParsePlan([]byte(`{"maxConnectedClusters": 255, "clusters": [
+		{"name": "tokyo", "id": 1, "nodeCIDRs": ["10.13.0.0/16"], "podCIDRs": ["10.240.0.0/16"],
+		 "serviceCIDRs": ["10.96.0.0/20"], "nodeMaskSize": {"ipv4": 24}}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	spec, _ := mesh.ParseSpec([]byte(`
+pools: {pods: [10.240.0.0/12], services: [10.96.0.0/12]}
+clusters: [{name: hk}, {name: tokyo}]
+`))
+	plan, err := mesh.NewPlan(spec, &mesh.PlanOptions{Previous: prev})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range plan.Clusters() {
+		fmt.Println(c.Name, c.ID, c.PodCIDRs, c.ServiceCIDRs)
+	}
+	// Output:
+	// hk 2 [10.241.0.0/16] [10.96.16.0/20]
+	// tokyo 1 [10.240.0.0/16] [10.96.0.0/20]
+}

@@ -120,6 +120,8 @@ func TestNewPlanProblems(t *testing.T) {
 			[]problem{{mesh.ErrNoPodCIDR, []string{`"tokyo"`}}}},
 		{"no service range and no service pool", mesh.Spec{Pools: ipam.Pools{Pods: pfx("10.0.0.0/8")}, Clusters: []mesh.ClusterSpec{cl("tokyo", 1)}},
 			[]problem{{mesh.ErrNoServiceCIDR, []string{`"tokyo"`}}}},
+		{"no service pool of the cluster's family", mesh.Spec{Pools: ipam.Pools{Pods: pfx("fd00::/96"), Services: pfx("10.96.0.0/12")}, Clusters: []mesh.ClusterSpec{cl("tokyo", 1)}},
+			[]problem{{mesh.ErrNoServiceCIDR, []string{`"tokyo"`}}}},
 		{"host bits set", mesh.Spec{Pools: ipam.Pools{Pods: pfx("10.0.0.1/8"), Services: pfx("10.96.0.0/12")}, Clusters: []mesh.ClusterSpec{
 			{Name: "tokyo", NodeCIDRs: pfx("10.13.0.1/16"), PodCIDRs: pfx("10.245.0.0/16")},
 		}}, []problem{
