@@ -45,8 +45,14 @@
 //   - cik_lb_maglev, keyed by service ID uint32. Value: M backend IDs (uint32 each, 4*M
 //     bytes). An array of MaxServices+1 rows when that fits in MaglevArrayLimit, else a
 //     hash allocating rows on demand.
-//   - cik_egress_v4, LPM trie, Options.MaxEgress entries; see SyncEgress.
-//   - cik_l2resp_v4, hash, Options.MaxL2Responders entries; see SyncL2Responders.
+//   - cik_egress_v4, LPM trie, Options.MaxEgress entries. Key (12 bytes): prefix length
+//     uint32 = 32 + destination prefix bits; source IPv4 (4, network order, matched as a
+//     /32); destination IPv4 (4, network order, masked). Value (8 bytes): egress IP,
+//     gateway IP (4 each, network order); gateway 0.0.0.0 drops, 0.0.0.1 marks an
+//     excluded CIDR. Written by SyncEgress.
+//   - cik_l2resp_v4, hash, Options.MaxL2Responders entries. Key (8 bytes): IPv4 address
+//     (4, network order), ifindex uint32. Value (8 bytes): replies sent, uint64, counted
+//     by a responder program and never overwritten by SyncL2Responders.
 //
 // # Writing the maps
 //

@@ -11,11 +11,7 @@ import (
 	"github.com/ciliumkit/ciliumkit/egress"
 )
 
-// The egress gateway map is an LPM trie. Key (12 bytes): prefixlen uint32 (host order) =
-// 32 + destination prefix length; source IPv4 (4 bytes, network order); destination
-// IPv4 (4 bytes, network order, masked). Value (8 bytes): egress IP, gateway IP (network
-// order); gateway 0.0.0.0 drops, 0.0.0.1 marks an excluded CIDR.
-
+// egressKeyOf returns the LPM key of a source /32 and destination prefix (layout in doc.go).
 func egressKeyOf(src netip.Addr, dst netip.Prefix) lbEgressKey {
 	return lbEgressKey{Prefixlen: 32 + uint32(dst.Bits()), Saddr: addrBE(src), Daddr: addrBE(dst.Masked().Addr())}
 }

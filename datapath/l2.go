@@ -7,10 +7,6 @@ import (
 	"slices"
 )
 
-// The L2 responder map is a hash. Key (8 bytes): IPv4 address (network order), ifindex
-// uint32 (host order). Value (8 bytes): responses sent, uint64 (host order), counted by a
-// responder program and left alone by the Go side.
-
 // L2Responder is an IPv4 address (an LB IP) the node answers ARP for on one interface.
 type L2Responder struct {
 	// IP is the IPv4 address to answer for.
