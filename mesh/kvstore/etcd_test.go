@@ -546,3 +546,40 @@ func TestExporterRefusesOtherClusters(t *testing.T) {
 		t.Fatal("exporter for an invalid cluster name")
 	}
 }
+
+func TestExporterSync(t *testing.T) {
+	_, _, cli := startEtcd(t)
+	ctx := context.Background()
+	exp, _ := NewExporter(cli, tokyo, nil)
+	var first []*ClusterService
+	for i := 0; i < 10; i++ {
+		first = append(first, service(tokyo, i, 1))
+	}
+	if err := exp.Upsert(ctx, first...); err != nil {
+		t.Fatal(err)
+	}
+	// After a restart the cluster has services 5-14: 0-4 are stale.
+	var now []*ClusterService
+	for i := 5; i < 15; i++ {
+		now = append(now, service(tokyo, i, 2))
+	}
+	deleted, err := exp.Sync(ctx, now)
+	if err != nil || deleted != 5 {
+		t.Fatalf("deleted %d, %v", deleted, err)
+	}
+	if err := exp.Heartbeat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := cli.Get(ctx, ClusterServicesPrefix("tokyo"), clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || r.Count != 10 {
+		t.Fatalf("%d keys, %v", r.Count, err)
+	}
+	for _, k := range []string{ServicesSyncedKey("tokyo"), HeartbeatKey, ServiceKey("tokyo", "ns-4", "svc-14")} {
+		if r, err := cli.Get(ctx, k); err != nil || len(r.Kvs) != 1 {
+			t.Errorf("%s missing: %v", k, err)
+		}
+	}
+	if r, _ := cli.Get(ctx, ServiceKey("tokyo", "ns-0", "svc-0")); len(r.Kvs) != 0 {
+		t.Error("stale svc-0 kept")
+	}
+}

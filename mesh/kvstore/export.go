@@ -115,6 +115,43 @@ func (e *Exporter) MarkSynced(ctx context.Context) error {
 	return nil
 }
 
+// Heartbeat writes HeartbeatKey with the current time in RFC 3339. The owner of a
+// ClusterMesh kvstore updates it periodically (Cilium: every minute); remote agents read it
+// to judge the connection alive.
+func (e *Exporter) Heartbeat(ctx context.Context) error {
+	if _, err := e.cli.Put(ctx, HeartbeatKey, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return fmt.Errorf("kvstore: put heartbeat: %w", err)
+	}
+	return nil
+}
+
+// Sync makes the exported set exactly svcs: it writes them all, deletes the cluster's
+// other service keys (left over from before a restart, say), then writes the sync canary.
+// It returns how many stale keys it deleted.
+func (e *Exporter) Sync(ctx context.Context, svcs []*ClusterService) (deleted int, err error) {
+	r, err := e.cli.Get(ctx, ClusterServicesPrefix(e.cluster.Name), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return 0, fmt.Errorf("kvstore: list services of %s: %w", e.cluster.Name, err)
+	}
+	if err := e.Upsert(ctx, svcs...); err != nil {
+		return 0, err
+	}
+	keep := make(map[string]bool, len(svcs))
+	for _, s := range svcs {
+		keep[ServiceKey(e.cluster.Name, s.Namespace, s.Name)] = true
+	}
+	var ops []clientv3.Op
+	for _, kv := range r.Kvs {
+		if !keep[string(kv.Key)] {
+			ops = append(ops, clientv3.OpDelete(string(kv.Key)))
+		}
+	}
+	if err := e.commit(ctx, ops); err != nil {
+		return 0, err
+	}
+	return len(ops), e.MarkSynced(ctx)
+}
+
 func (e *Exporter) commit(ctx context.Context, ops []clientv3.Op) error {
 	var batches [][]clientv3.Op
 	for len(ops) > 0 {
