@@ -15,7 +15,8 @@
 //     0 stays 0) and return XDP_PASS so the stack forwards it. A frontend with no Maglev
 //     backend is dropped (XDP_DROP). Everything else passes untouched: other addresses,
 //     ports or protocols, non-IPv4, IP fragments, truncated headers. IP options are
-//     handled.
+//     handled. It also answers ARP requests for the addresses in the L2 responder map of
+//     the receiving interface (XDP_TX; see L2Responder).
 //   - TCIngressProgram: the same for TC ingress (TC_ACT_OK, TC_ACT_SHOT), through the
 //     kernel's checksum helpers so that offloaded (CHECKSUM_PARTIAL) packets stay correct.
 //   - TCEgressProgram: reverse NAT for TC egress: a packet whose (source address, source
@@ -51,8 +52,9 @@
 //     gateway IP (4 each, network order); gateway 0.0.0.0 drops, 0.0.0.1 marks an
 //     excluded CIDR. Written by SyncEgress.
 //   - cik_l2resp_v4, hash, Options.MaxL2Responders entries. Key (8 bytes): IPv4 address
-//     (4, network order), ifindex uint32. Value (8 bytes): replies sent, uint64, counted
-//     by a responder program and never overwritten by SyncL2Responders.
+//     (4, network order), ifindex uint32. Value (16 bytes): replies sent uint64 (counted
+//     by the XDP program, kept by SyncL2Responders), MAC address (6 bytes, wire order),
+//     pad (2).
 //
 // # Writing the maps
 //

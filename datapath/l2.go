@@ -3,51 +3,64 @@ package datapath
 import (
 	"cmp"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 )
 
-// L2Responder is an IPv4 address (an LB IP) the node answers ARP for on one interface.
+// L2Responder is an IPv4 address (an LB IP) the node answers ARP for on one interface:
+// while XDPProgram is attached to that interface it replies to ARP requests for IP with
+// MAC.
 type L2Responder struct {
 	// IP is the IPv4 address to answer for.
 	IP netip.Addr
 	// Ifindex is the interface index, >= 1.
 	Ifindex uint32
+	// MAC is the 6-byte Ethernet address replies carry, normally the interface's.
+	MAC net.HardwareAddr
 	// Responses is the number of replies sent, as read back; ignored on writes.
 	Responses uint64
 }
 
-func (r L2Responder) key() (lbL2Key, error) {
-	if !r.IP.Is4() || r.Ifindex == 0 {
-		return lbL2Key{}, fmt.Errorf("%w: L2 responder %v on ifindex %d: want IPv4 and ifindex >= 1", ErrUnsupported, r.IP, r.Ifindex)
+// String returns "10.10.200.1 on ifindex 2 as 02:00:00:00:00:01".
+func (r L2Responder) String() string {
+	return fmt.Sprintf("%v on ifindex %d as %v", r.IP, r.Ifindex, r.MAC)
+}
+
+func (r L2Responder) entry() (lbL2Key, [6]byte, error) {
+	if !r.IP.Is4() || r.Ifindex == 0 || len(r.MAC) != 6 {
+		return lbL2Key{}, [6]byte{}, fmt.Errorf("%w: L2 responder %v: want IPv4, ifindex >= 1 and a 6-byte MAC",
+			ErrUnsupported, r)
 	}
-	return lbL2Key{Ip: addrBE(r.IP), Ifindex: r.Ifindex}, nil
+	return lbL2Key{Ip: addrBE(r.IP), Ifindex: r.Ifindex}, [6]byte(r.MAC), nil
 }
 
 // SyncL2Responders makes the L2 responder map hold exactly rs (by IP and ifindex): it adds
-// missing entries with a zero counter, keeps existing ones (and their counters) and
-// deletes the rest. Nothing is written when an entry is invalid or the set exceeds
-// Options.MaxL2Responders.
+// missing entries with a zero counter, rewrites entries whose MAC changed, keeps the rest
+// (and their counters) and deletes entries not in rs. Nothing is written when an entry
+// is invalid or the set exceeds Options.MaxL2Responders.
 func (d *Datapath) SyncL2Responders(rs []L2Responder) (SyncStats, error) {
-	want := make(map[lbL2Key]struct{}, len(rs))
+	want := make(map[lbL2Key][6]byte, len(rs))
 	for _, r := range rs {
-		k, err := r.key()
+		k, mac, err := r.entry()
 		if err != nil {
 			return SyncStats{}, err
 		}
-		want[k] = struct{}{}
+		want[k] = mac
 	}
 	if len(want) > int(d.opts.MaxL2Responders) {
 		return SyncStats{}, fmt.Errorf("%w: %d L2 responders, the map holds %d", ErrCapacity, len(want), d.opts.MaxL2Responders)
 	}
-	have := map[lbL2Key]struct{}{}
-	if err := batchRead(d.objs.CikL2respV4, func(k *lbL2Key, _ *lbL2Val) { have[*k] = struct{}{} }); err != nil {
+	have := map[lbL2Key]lbL2Val{}
+	if err := batchRead(d.objs.CikL2respV4, func(k *lbL2Key, v *lbL2Val) { have[*k] = *v }); err != nil {
 		return SyncStats{}, fmt.Errorf("%w: read L2 responder map: %w", ErrMap, err)
 	}
 	var add, del []lbL2Key
-	for k := range want {
-		if _, ok := have[k]; !ok {
+	var vals []lbL2Val
+	for k, mac := range want {
+		if old, ok := have[k]; !ok || old.Mac != mac {
 			add = append(add, k)
+			vals = append(vals, lbL2Val{Responses: old.Responses, Mac: mac})
 		}
 	}
 	for k := range have {
@@ -56,7 +69,7 @@ func (d *Datapath) SyncL2Responders(rs []L2Responder) (SyncStats, error) {
 		}
 	}
 	var s SyncStats
-	if err := batchUpdate(d.objs.CikL2respV4, "L2 responder", add, make([]lbL2Val, len(add)), &s.Syscalls); err != nil {
+	if err := batchUpdate(d.objs.CikL2respV4, "L2 responder", add, vals, &s.Syscalls); err != nil {
 		return s, err
 	}
 	s.L2Written = len(add)
@@ -71,7 +84,8 @@ func (d *Datapath) SyncL2Responders(rs []L2Responder) (SyncStats, error) {
 func (d *Datapath) L2Responders() ([]L2Responder, error) {
 	var out []L2Responder
 	err := batchRead(d.objs.CikL2respV4, func(k *lbL2Key, v *lbL2Val) {
-		out = append(out, L2Responder{IP: addrFromBE(k.Ip), Ifindex: k.Ifindex, Responses: v.Responses})
+		out = append(out, L2Responder{IP: addrFromBE(k.Ip), Ifindex: k.Ifindex,
+			MAC: net.HardwareAddr(v.Mac[:]), Responses: v.Responses})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: read L2 responder map: %w", ErrMap, err)

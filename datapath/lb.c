@@ -1,9 +1,10 @@
 //go:build ignore
 
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
-// ciliumkit's IPv4 service load balancer: XDP and TC-ingress DNAT of TCP/UDP packets for a
-// frontend to a backend picked by Maglev on the flow's 5-tuple, and TC-egress reverse NAT
-// of the replies. Everything else passes untouched.
+// ciliumkit's IPv4 datapath: XDP and TC-ingress DNAT of TCP/UDP packets for a frontend to
+// a backend picked by Maglev on the flow's 5-tuple, TC-egress reverse NAT of the replies,
+// and (in the XDP program) ARP replies for the addresses in the L2 responder map.
+// Everything else passes untouched.
 
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -158,13 +159,60 @@ static __always_inline void xdp_rewrite(void *data, void *end, int l4off, __u8 p
 	*check = c;
 }
 
+#define ARP_HRD_ETHER 1
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY 2
+
+// An Ethernet/IPv4 ARP packet (RFC 826).
+struct arp_eth {
+	struct ethhdr eth;
+	struct {
+		__be16 ar_hrd, ar_pro;
+		__u8 ar_hln, ar_pln;
+		__be16 ar_op;
+	} arp;
+	__u8 sha[ETH_ALEN];
+	__be32 spa;
+	__u8 tha[ETH_ALEN];
+	__be32 tpa;
+} __attribute__((packed));
+
+// arp_reply turns an ARP request for an address in the L2 responder map of the receiving
+// interface into the reply, in place, and returns XDP_TX; anything else XDP_PASS.
+static __always_inline int arp_reply(struct xdp_md *ctx, void *data, void *end)
+{
+	struct arp_eth *p = data;
+	if ((void *)(p + 1) > end || p->arp.ar_hrd != cik_htons(ARP_HRD_ETHER) ||
+	    p->arp.ar_pro != cik_htons(ETH_P_IP) || p->arp.ar_hln != ETH_ALEN || p->arp.ar_pln != 4 ||
+	    p->arp.ar_op != cik_htons(ARP_OP_REQUEST))
+		return XDP_PASS;
+	struct l2_key k = {.ip = p->tpa, .ifindex = ctx->ingress_ifindex};
+	struct l2_val *v = bpf_map_lookup_elem(&cik_l2resp_v4, &k);
+	if (!v)
+		return XDP_PASS;
+	__be32 asker = p->spa;
+	__builtin_memcpy(p->eth.h_dest, p->sha, ETH_ALEN);
+	__builtin_memcpy(p->eth.h_source, v->mac, ETH_ALEN);
+	p->arp.ar_op = cik_htons(ARP_OP_REPLY);
+	__builtin_memcpy(p->tha, p->sha, ETH_ALEN);
+	p->tpa = asker;
+	__builtin_memcpy(p->sha, v->mac, ETH_ALEN);
+	p->spa = k.ip;
+	__sync_fetch_and_add(&v->responses, 1);
+	return XDP_TX;
+}
+
 // cik_xdp_lb DNATs packets for a frontend and passes them on to the stack (XDP_PASS);
-// frontends without a backend are dropped (XDP_DROP); all other packets pass untouched.
+// frontends without a backend are dropped (XDP_DROP). ARP requests for an address in the
+// L2 responder map are answered (XDP_TX). All other packets pass untouched.
 SEC("xdp")
 int cik_xdp_lb(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) <= end && eth->h_proto == cik_htons(ETH_P_ARP))
+		return arp_reply(ctx, data, end);
 	struct tuple t = {};
 	int l4off = parse(data, end, &t);
 	if (l4off < 0)

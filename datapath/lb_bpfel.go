@@ -45,6 +45,8 @@ type lbL2Key struct {
 type lbL2Val struct {
 	_         structs.HostLayout
 	Responses uint64
+	Mac       [6]uint8
+	Pad       uint16
 }
 
 type lbRevnatKey struct {

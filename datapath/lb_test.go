@@ -13,6 +13,7 @@ import (
 const (
 	xdpDrop  = 1
 	xdpPass  = 2
+	xdpTx    = 3
 	tcOK     = 0
 	tcShot   = 2
 	clientIP = "192.168.7.9"

@@ -90,7 +90,8 @@ func (d *Datapath) Close() error { return d.objs.Close() }
 func (d *Datapath) Options() Options { return d.opts }
 
 // XDPProgram returns the XDP service load balancer (DNAT to a backend, XDP_PASS; frontend
-// without backends: XDP_DROP; anything else: XDP_PASS untouched).
+// without backends: XDP_DROP), which also answers ARP for L2 responder addresses
+// (XDP_TX); anything else passes untouched (XDP_PASS).
 func (d *Datapath) XDPProgram() *ebpf.Program { return d.objs.CikXdpLb }
 
 // TCIngressProgram returns the TC ingress service load balancer (same as XDPProgram with

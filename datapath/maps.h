@@ -64,7 +64,8 @@ struct egress_val {
 	__be32 gateway_ip;
 };
 
-// L2 responder: an IP to answer ARP for on an interface, and how many replies were sent.
+// L2 responder: an IP to answer ARP for on an interface, the MAC address to answer
+// with, and how many replies were sent.
 struct l2_key {
 	__be32 ip;
 	__u32 ifindex;
@@ -72,6 +73,8 @@ struct l2_key {
 
 struct l2_val {
 	__u64 responses;
+	__u8 mac[6];
+	__u16 pad;
 };
 
 struct {

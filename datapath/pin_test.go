@@ -40,7 +40,7 @@ func TestPinnedMapsSurviveReopen(t *testing.T) {
 	if _, err := d1.SyncEgress(eg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d1.SyncL2Responders([]L2Responder{{IP: netip.MustParseAddr("10.10.200.1"), Ifindex: 2}}); err != nil {
+	if _, err := d1.SyncL2Responders([]L2Responder{{IP: netip.MustParseAddr("10.10.200.1"), Ifindex: 2, MAC: []byte{2, 0, 0, 0, 0, 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	client := netip.MustParseAddrPort(clientIP + ":40000")
