@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/google/btree"
-	"go4.org/netipx"
 )
 
 // CIDRAllocator hands out aligned CIDR blocks from pools, never returning a block that
@@ -15,8 +14,8 @@ import (
 // O(log n) amortized in the number of reserved ranges, for a bounded number of distinct
 // (pool, length) requests. A CIDRAllocator is not safe for concurrent use.
 type CIDRAllocator struct {
-	used    *btree.BTreeG[span] // disjoint, non-adjacent ranges, ordered by start
-	cursors map[cursorKey]netip.Addr
+	used    *btree.BTreeG[span] // disjoint, non-adjacent ranges, ordered by family and start
+	cursors map[cursorKey]cursor
 }
 
 // cursorKey names one (pool, block length) search. Because the used set only grows, the
@@ -27,6 +26,11 @@ type cursorKey struct {
 	bits int
 }
 
+type cursor struct {
+	next u128
+	done bool
+}
+
 // NewCIDRAllocator returns an allocator that treats every address in reserved as taken.
 // Reserved prefixes may overlap each other and may be of either family; invalid prefixes
 // are ignored.
@@ -34,24 +38,23 @@ func NewCIDRAllocator(reserved []netip.Prefix) *CIDRAllocator {
 	spans := make([]span, 0, len(reserved))
 	for _, p := range reserved {
 		if p.IsValid() {
-			spans = append(spans, spanOf(p.Masked()))
+			spans = append(spans, spanOf(p))
 		}
 	}
-	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
-	a := &CIDRAllocator{used: btree.NewG(16, spanLess), cursors: map[cursorKey]netip.Addr{}}
+	slices.SortFunc(spans, span.cmp)
+	a := &CIDRAllocator{used: btree.NewG(16, spanLess), cursors: map[cursorKey]cursor{}}
 	var cur span
 	for i, s := range spans {
-		switch {
-		case i == 0:
-			cur = s
-		case cur.to.Next().IsValid() && s.from.Compare(cur.to.Next()) <= 0:
-			if s.to.Compare(cur.to) > 0 {
+		if i > 0 && touches(cur, s) {
+			if s.to.cmp(cur.to) > 0 {
 				cur.to = s.to
 			}
-		default:
-			a.used.ReplaceOrInsert(cur)
-			cur = s
+			continue
 		}
+		if i > 0 {
+			a.used.ReplaceOrInsert(cur)
+		}
+		cur = s
 	}
 	if len(spans) > 0 {
 		a.used.ReplaceOrInsert(cur)
@@ -59,53 +62,74 @@ func NewCIDRAllocator(reserved []netip.Prefix) *CIDRAllocator {
 	return a
 }
 
+// touches reports whether b, which starts no earlier than a, overlaps a or starts right
+// after it.
+func touches(a, b span) bool {
+	if a.v6 != b.v6 {
+		return false
+	}
+	if b.from.cmp(a.to) <= 0 {
+		return true
+	}
+	n, ok := a.to.next(a.v6)
+	return ok && n == b.from
+}
+
 // Reserve marks every address of p as taken. Invalid prefixes are ignored.
 func (a *CIDRAllocator) Reserve(p netip.Prefix) {
-	if !p.IsValid() {
-		return
+	if p.IsValid() {
+		a.reserve(spanOf(p))
 	}
-	a.reserve(spanOf(p.Masked()))
 }
 
 func (a *CIDRAllocator) reserve(s span) {
-	// Merge with every range that overlaps or touches s.
-	pivot := s.to
-	if n := s.to.Next(); n.IsValid() {
-		pivot = n
+	// Merge with every range that overlaps or touches s: they start no later than the
+	// address after s.to.
+	pivot := s
+	if n, ok := s.to.next(s.v6); ok {
+		pivot.from = n
+	} else {
+		pivot.from = s.to
 	}
 	var merged []span
-	a.used.DescendLessOrEqual(span{from: pivot}, func(r span) bool {
-		if r.to.Less(s.from) && r.to.Next() != s.from { // neither overlapping nor adjacent
-			return false
+	a.used.DescendLessOrEqual(pivot, func(r span) bool {
+		if r.cmp(s) > 0 || touches(r, s) {
+			merged = append(merged, r)
+			return true
 		}
-		merged = append(merged, r)
-		return true
+		return false
 	})
 	for _, r := range merged {
-		a.used.Delete(r)
-		if r.from.Less(s.from) {
+		if r.from.cmp(s.from) < 0 {
 			s.from = r.from
 		}
-		if s.to.Less(r.to) {
+		if r.to.cmp(s.to) > 0 {
 			s.to = r.to
+		}
+	}
+	// The merged range keeps the start of the lowest one, which ReplaceOrInsert replaces
+	// in place; only the others need deleting.
+	for _, r := range merged {
+		if r.from != s.from {
+			a.used.Delete(r)
 		}
 	}
 	a.used.ReplaceOrInsert(s)
 }
 
-// Free reports whether no address of p is reserved or allocated.
+// Free reports whether p is valid and no address of it is reserved or allocated.
 func (a *CIDRAllocator) Free(p netip.Prefix) bool {
 	if !p.IsValid() {
 		return false
 	}
-	_, hit := a.conflict(spanOf(p.Masked()))
+	_, hit := a.conflict(spanOf(p))
 	return !hit
 }
 
 // conflict returns the used range that overlaps s, if any: the range with the greatest
 // start not after s.to is the only candidate, since used ranges are disjoint and sorted.
 func (a *CIDRAllocator) conflict(s span) (r span, hit bool) {
-	a.used.DescendLessOrEqual(span{from: s.to}, func(u span) bool {
+	a.used.DescendLessOrEqual(span{s.v6, s.to, s.to}, func(u span) bool {
 		r, hit = u, u.overlaps(s)
 		return false
 	})
@@ -125,8 +149,7 @@ func (a *CIDRAllocator) Allocate(pools []netip.Prefix, bits int) (netip.Prefix, 
 		if !pool.IsValid() || pool.Bits() > bits || bits > pool.Addr().BitLen() {
 			continue
 		}
-		pool = pool.Masked()
-		if p, ok := a.allocateIn(pool, bits); ok {
+		if p, ok := a.allocateIn(pool.Masked(), bits); ok {
 			return p, nil
 		}
 	}
@@ -135,28 +158,33 @@ func (a *CIDRAllocator) Allocate(pools []netip.Prefix, bits int) (netip.Prefix, 
 
 func (a *CIDRAllocator) allocateIn(pool netip.Prefix, bits int) (netip.Prefix, bool) {
 	key := cursorKey{pool, bits}
-	c, seen := a.cursors[key]
+	ps := spanOf(pool)
+	cur, seen := a.cursors[key]
 	if !seen {
-		c = pool.Addr()
+		cur.next = ps.from
 	}
-	last := netipx.PrefixLastIP(pool)
-	for c.IsValid() && pool.Contains(c) {
-		block := netip.PrefixFrom(c, bits)
-		s := spanOf(block)
-		if last.Less(s.to) {
+	host := bitLen(ps.v6) - bits
+	m := ones(host)
+	for c := cur.next; !cur.done && c.cmp(ps.to) <= 0; {
+		s := span{ps.v6, c, c.or(m)}
+		if s.to.cmp(ps.to) > 0 {
 			break
 		}
 		r, hit := a.conflict(s)
 		if !hit {
 			a.reserve(s)
-			a.cursors[key] = s.to.Next()
-			return block, true
+			n, ok := s.to.next(ps.v6)
+			a.cursors[key] = cursor{next: n, done: !ok}
+			return netip.PrefixFrom(fromU128(c, ps.v6), bits), true
 		}
-		c = r.to.Next()
-		if c.IsValid() {
-			c = alignUp(c, bits)
+		n, ok := r.to.next(ps.v6)
+		if ok {
+			c, ok = alignUp(n, host, ps.v6)
+		}
+		if !ok {
+			break
 		}
 	}
-	a.cursors[key] = netip.Addr{}
+	a.cursors[key] = cursor{done: true}
 	return netip.Prefix{}, false
 }

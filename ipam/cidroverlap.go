@@ -14,23 +14,23 @@ func CIDROverlaps(prefixes []netip.Prefix) [][2]int {
 	spans := make([]span, len(prefixes))
 	for i, p := range prefixes {
 		if p.IsValid() {
-			spans[i] = spanOf(p.Masked())
+			spans[i] = spanOf(p)
 			order = append(order, i)
 		}
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		if c := spans[a].from.Compare(spans[b].from); c != 0 {
+		if c := spans[a].cmp(spans[b]); c != 0 {
 			return c
 		}
 		return a - b
 	})
 	var pairs [][2]int
-	// Sweep by start address. Every range still active (ending at or after the current
-	// start) began no later than it, so it overlaps the current range.
+	// Sweep by start address. Every range still active (same family, ending at or after
+	// the current start) began no later than it, so it overlaps the current range.
 	var active []int
 	for _, i := range order {
 		s := spans[i]
-		active = slices.DeleteFunc(active, func(j int) bool { return spans[j].to.Less(s.from) })
+		active = slices.DeleteFunc(active, func(j int) bool { return !spans[j].overlaps(span{s.v6, s.from, s.from}) })
 		for _, j := range active {
 			pairs = append(pairs, [2]int{min(i, j), max(i, j)})
 		}

@@ -1,30 +1,129 @@
 package ipam
 
 import (
+	"encoding/binary"
+	"math"
 	"net/netip"
-
-	"go4.org/netipx"
 )
 
-// span is a closed address range [from, to] of one family.
-type span struct{ from, to netip.Addr }
+// u128 is an address as a 128-bit number (IPv4 in the low 32 bits). It holds no pointers,
+// unlike netip.Addr, which keeps the search structures cheap for the garbage collector.
+type u128 struct{ hi, lo uint64 }
 
-func spanOf(p netip.Prefix) span { return span{p.Addr(), netipx.PrefixLastIP(p)} }
-
-func spanLess(a, b span) bool { return a.from.Less(b.from) }
-
-// overlaps reports whether the closed ranges share an address. Ranges of different families
-// never overlap, because netip orders every IPv4 address before every IPv6 address.
-func (s span) overlaps(o span) bool {
-	return s.from.Compare(o.to) <= 0 && o.from.Compare(s.to) <= 0
+func (a u128) cmp(b u128) int {
+	switch {
+	case a.hi < b.hi:
+		return -1
+	case a.hi > b.hi:
+		return 1
+	case a.lo < b.lo:
+		return -1
+	case a.lo > b.lo:
+		return 1
+	}
+	return 0
 }
 
-// alignUp returns the first address >= a that starts a block of length bits, or an invalid
-// address when the family's address space ends first.
-func alignUp(a netip.Addr, bits int) netip.Addr {
-	p := netip.PrefixFrom(a, bits).Masked()
-	if p.Addr() == a {
-		return a
+func (a u128) or(b u128) u128  { return u128{a.hi | b.hi, a.lo | b.lo} }
+func (a u128) and(b u128) u128 { return u128{a.hi & b.hi, a.lo & b.lo} }
+func (a u128) isZero() bool    { return a.hi == 0 && a.lo == 0 }
+
+// next returns a+1 and false when a is the last address of the family.
+func (a u128) next(v6 bool) (u128, bool) {
+	if a == lastAddr(v6) {
+		return a, false
 	}
-	return netipx.PrefixLastIP(p).Next()
+	if a.lo == math.MaxUint64 {
+		return u128{a.hi + 1, 0}, true
+	}
+	return u128{a.hi, a.lo + 1}, true
+}
+
+// ones returns a number with the low n bits set, 0 <= n <= 128.
+func ones(n int) u128 {
+	switch {
+	case n >= 128:
+		return u128{math.MaxUint64, math.MaxUint64}
+	case n >= 64:
+		return u128{1<<(n-64) - 1, math.MaxUint64}
+	}
+	return u128{0, 1<<n - 1}
+}
+
+func lastAddr(v6 bool) u128 {
+	if v6 {
+		return ones(128)
+	}
+	return ones(32)
+}
+
+func bitLen(v6 bool) int {
+	if v6 {
+		return 128
+	}
+	return 32
+}
+
+func toU128(a netip.Addr) u128 {
+	if a.Is4() {
+		b := a.As4()
+		return u128{0, uint64(binary.BigEndian.Uint32(b[:]))}
+	}
+	b := a.As16()
+	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+func fromU128(a u128, v6 bool) netip.Addr {
+	if !v6 {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], uint32(a.lo))
+		return netip.AddrFrom4(b)
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], a.hi)
+	binary.BigEndian.PutUint64(b[8:], a.lo)
+	return netip.AddrFrom16(b)
+}
+
+// span is a closed address range [from, to] of one family. Spans order by family (IPv4
+// first), then by start.
+type span struct {
+	v6       bool
+	from, to u128
+}
+
+// spanOf returns the addresses of p, which must be valid.
+func spanOf(p netip.Prefix) span {
+	p = p.Masked()
+	v6 := p.Addr().Is6()
+	from := toU128(p.Addr())
+	return span{v6, from, from.or(ones(bitLen(v6) - p.Bits()))}
+}
+
+func (s span) cmp(o span) int {
+	switch {
+	case s.v6 != o.v6:
+		if s.v6 {
+			return 1
+		}
+		return -1
+	}
+	return s.from.cmp(o.from)
+}
+
+func spanLess(a, b span) bool { return a.cmp(b) < 0 }
+
+// overlaps reports whether the ranges share an address.
+func (s span) overlaps(o span) bool {
+	return s.v6 == o.v6 && s.from.cmp(o.to) <= 0 && o.from.cmp(s.to) <= 0
+}
+
+// alignUp returns the first address >= a that starts a block with host host bits, and
+// false when the family's address space ends first.
+func alignUp(a u128, host int, v6 bool) (u128, bool) {
+	m := ones(host)
+	if a.and(m).isZero() {
+		return a, true
+	}
+	return a.or(m).next(v6)
 }
