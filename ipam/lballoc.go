@@ -98,18 +98,18 @@ type lbHolding struct {
 	holders    []*lbService
 }
 
-func lessRange(a, b *lbRange) bool     { return lessAddrFamily(a.alloc.first, b.alloc.first) }
-func lessHolding(a, b *lbHolding) bool { return lessAddrFamily(a.ip, b.ip) }
-func lessAddrFamily(a, b netip.Addr) bool {
-	return compareAddr(a, b) < 0
+func lbLessRange(a, b *lbRange) bool     { return lbLessAddr(a.alloc.first, b.alloc.first) }
+func lbLessHolding(a, b *lbHolding) bool { return lbLessAddr(a.ip, b.ip) }
+func lbLessAddr(a, b netip.Addr) bool {
+	return lbCompareAddr(a, b) < 0
 }
 
 // NewLBAllocator returns an empty allocator: no pools, no Services.
 func NewLBAllocator() *LBAllocator {
 	return &LBAllocator{
 		pools:    map[string]*lbPool{},
-		ranges:   btree.NewG(16, lessRange),
-		used:     btree.NewG(32, lessHolding),
+		ranges:   btree.NewG(16, lbLessRange),
+		used:     btree.NewG(32, lbLessHolding),
 		services: map[lbKey]*lbService{},
 		sharing:  map[string][]netip.Addr{},
 	}
@@ -150,7 +150,7 @@ func (a *LBAllocator) rebuild() {
 	slices.SortFunc(byAge, func(x, y *lbPool) int {
 		return cmp.Or(x.created.Compare(y.created), cmp.Compare(x.name, y.name))
 	})
-	accepted := btree.NewG(16, func(x, y lbInterval) bool { return lessAddrFamily(x.first, y.first) })
+	accepted := btree.NewG(16, func(x, y lbInterval) bool { return lbLessAddr(x.first, y.first) })
 	owner := map[lbInterval]string{}
 	a.ranges.Clear(false)
 	a.order = a.order[:0]
@@ -159,7 +159,7 @@ func (a *LBAllocator) rebuild() {
 		if p.invalid != nil {
 			continue
 		}
-		if p.conflict = conflictOf(p, accepted, owner); p.conflict != nil {
+		if p.conflict = lbConflictOf(p, accepted, owner); p.conflict != nil {
 			continue
 		}
 		for _, b := range p.blocks {
@@ -216,7 +216,7 @@ func (a *LBAllocator) rangeOf(ip netip.Addr) *lbRange {
 
 // conflictOf returns an error naming p, the older pool and both blocks when a block of p
 // overlaps a block already accepted (accepted holds disjoint intervals).
-func conflictOf(p *lbPool, accepted *btree.BTreeG[lbInterval], owner map[lbInterval]string) error {
+func lbConflictOf(p *lbPool, accepted *btree.BTreeG[lbInterval], owner map[lbInterval]string) error {
 	for _, b := range p.blocks {
 		var hit lbInterval
 		found := false

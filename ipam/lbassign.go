@@ -93,12 +93,12 @@ func (a *LBAllocator) Assign(svc *corev1.Service) LBAssignment {
 	res.Satisfied = res.Err == nil && len(res.IPs) > 0
 	res.Reason = LBReasonSatisfied
 	if res.Err != nil {
-		res.Reason = reasonOf(errs[0])
+		res.Reason = lbReasonFor(errs[0])
 	}
 	return res
 }
 
-func reasonOf(err error) LBReason {
+func lbReasonFor(err error) LBReason {
 	for _, r := range lbReasonOf {
 		if errors.Is(err, r.err) {
 			return r.reason
@@ -180,7 +180,7 @@ func (a *LBAllocator) hold(s *lbService, ip netip.Addr) error {
 	}
 	if h.sharingKey != "" {
 		list := a.sharing[h.sharingKey]
-		i, _ := slices.BinarySearchFunc(list, ip, compareAddr)
+		i, _ := slices.BinarySearchFunc(list, ip, lbCompareAddr)
 		a.sharing[h.sharingKey] = slices.Insert(list, i, ip)
 	}
 	s.addIP(ip)
@@ -206,7 +206,7 @@ func (a *LBAllocator) release(s *lbService, ip netip.Addr) {
 	}
 	if h.sharingKey != "" {
 		list := a.sharing[h.sharingKey]
-		if i, ok := slices.BinarySearchFunc(list, ip, compareAddr); ok {
+		if i, ok := slices.BinarySearchFunc(list, ip, lbCompareAddr); ok {
 			list = slices.Delete(list, i, i+1)
 		}
 		if len(list) == 0 {
@@ -223,7 +223,7 @@ func (a *LBAllocator) prune(s *lbService) {
 	for _, ip := range slices.Clone(s.ips) {
 		switch {
 		case len(s.req.IPs) > 0:
-			if _, ok := slices.BinarySearchFunc(s.req.IPs, ip, compareAddr); !ok {
+			if _, ok := slices.BinarySearchFunc(s.req.IPs, ip, lbCompareAddr); !ok {
 				a.release(s, ip)
 				continue
 			}

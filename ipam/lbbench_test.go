@@ -14,7 +14,7 @@ import (
 func lbBenchServices(n int) []*corev1.Service {
 	svcs := make([]*corev1.Service, n)
 	for i := range svcs {
-		svcs[i] = testSvc(fmt.Sprint("ns", i%100), fmt.Sprint("svc", i))
+		svcs[i] = lbTestSvc(fmt.Sprint("ns", i%100), fmt.Sprint("svc", i))
 	}
 	return svcs
 }
@@ -27,7 +27,7 @@ func BenchmarkLBAssign100kServices10Pools(b *testing.B) {
 	for b.Loop() {
 		a := NewLBAllocator()
 		for i := range 10 {
-			_ = a.SetPool(noFirstLast(testPool(b, fmt.Sprint("pool", i), i, fmt.Sprintf("10.%d.0.0/18", i))))
+			_ = a.SetPool(lbNoFirstLast(lbTestPool(b, fmt.Sprint("pool", i), i, fmt.Sprintf("10.%d.0.0/18", i))))
 		}
 		for _, s := range svcs {
 			if res := a.Assign(s); !res.Satisfied {
@@ -46,7 +46,7 @@ func TestLB100kServicesUnderASecond(t *testing.T) {
 	}
 	// Under the race detector only correctness is checked, on fewer Services.
 	n, attempts := 100_000, 3
-	if raceEnabled {
+	if lbRaceEnabled {
 		n, attempts = 20_000, 1
 	}
 	svcs := lbBenchServices(n)
@@ -56,7 +56,7 @@ func TestLB100kServicesUnderASecond(t *testing.T) {
 	for range attempts {
 		a = NewLBAllocator()
 		for i := range 10 {
-			_ = a.SetPool(noFirstLast(testPool(t, fmt.Sprint("pool", i), i, fmt.Sprintf("10.%d.0.0/18", i))))
+			_ = a.SetPool(lbNoFirstLast(lbTestPool(t, fmt.Sprint("pool", i), i, fmt.Sprintf("10.%d.0.0/18", i))))
 		}
 		start := time.Now()
 		seen := make(map[netip.Addr]bool, len(svcs))
@@ -73,7 +73,7 @@ func TestLB100kServicesUnderASecond(t *testing.T) {
 		}
 	}
 	t.Logf("%d services across 10 pools: %v (best run)", n, best)
-	if best > time.Second && !raceEnabled {
+	if best > time.Second && !lbRaceEnabled {
 		t.Errorf("100,000 services took %v, want under 1s", best)
 	}
 	// Pools fill in priority order: pool0 first, and the next one only when it is full.
@@ -87,12 +87,12 @@ func TestLB100kServicesUnderASecond(t *testing.T) {
 // fragmentedFreeSet returns a free set over a pool of 2^bits IPv4 addresses with a random
 // half of them taken (about 2^bits/4 free intervals), the taken addresses, and a counter
 // of the comparisons the set makes.
-func fragmentedFreeSet(bits int) (*lbFreeSet, []netip.Addr, *int) {
+func lbFragmentedFreeSet(bits int) (*lbFreeSet, []netip.Addr, *int) {
 	p := netip.PrefixFrom(netip.MustParseAddr("10.0.0.0"), 32-bits)
 	cmps := new(int)
-	s := newLBFreeSetLess(lbInterval{p.Addr(), lastAddr(p)}, func(a, b lbInterval) bool {
+	s := newLBFreeSetLess(lbInterval{p.Addr(), lbLastAddr(p)}, func(a, b lbInterval) bool {
 		*cmps++
-		return lessInterval(a, b)
+		return lbLessInterval(a, b)
 	})
 	rng := rand.New(rand.NewPCG(1, uint64(bits)))
 	var held []netip.Addr
@@ -112,7 +112,7 @@ func fragmentedFreeSet(bits int) (*lbFreeSet, []netip.Addr, *int) {
 func BenchmarkLBAllocFragmented(b *testing.B) {
 	for _, bits := range []int{8, 12, 16, 20} {
 		b.Run(fmt.Sprintf("pool=2^%d", bits), func(b *testing.B) {
-			s, held, cmps := fragmentedFreeSet(bits)
+			s, held, cmps := lbFragmentedFreeSet(bits)
 			rng := rand.New(rand.NewPCG(2, uint64(bits)))
 			*cmps = 0
 			b.ResetTimer()
@@ -136,11 +136,11 @@ func BenchmarkLBAllocFragmented(b *testing.B) {
 // thousands at n = 2^20).
 func TestLBAllocCostLogarithmic(t *testing.T) {
 	sizes := []int{8, 12, 16, 20}
-	if raceEnabled || testing.Short() {
+	if lbRaceEnabled || testing.Short() {
 		sizes = sizes[:3]
 	}
 	for _, bits := range sizes {
-		s, held, cmps := fragmentedFreeSet(bits)
+		s, held, cmps := lbFragmentedFreeSet(bits)
 		rng := rand.New(rand.NewPCG(3, uint64(bits)))
 		*cmps = 0
 		const ops = 2000
@@ -164,7 +164,7 @@ func BenchmarkLBAssignPoolSize(b *testing.B) {
 	for _, bits := range []int{8, 12, 16, 20} {
 		b.Run(fmt.Sprintf("pool=2^%d", bits), func(b *testing.B) {
 			a := NewLBAllocator()
-			_ = a.SetPool(testPool(b, "p", 0, fmt.Sprintf("10.0.0.0/%d", 32-bits)))
+			_ = a.SetPool(lbTestPool(b, "p", 0, fmt.Sprintf("10.0.0.0/%d", 32-bits)))
 			half := 1 << (bits - 1)
 			svcs := lbBenchServices(half)
 			for _, s := range svcs {
@@ -174,7 +174,7 @@ func BenchmarkLBAssignPoolSize(b *testing.B) {
 			for i := 0; i < half; i += 2 {
 				a.Release(svcs[i].Namespace, svcs[i].Name)
 			}
-			probe := testSvc("bench", "probe")
+			probe := lbTestSvc("bench", "probe")
 			b.ResetTimer()
 			for b.Loop() {
 				if res := a.Assign(probe); len(res.IPs) != 1 {

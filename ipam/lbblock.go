@@ -46,7 +46,7 @@ func parseLBBlock(b ciliumv2.CiliumLoadBalancerIPPoolIPBlock, reserve bool) (lbB
 			return lbBlock{}, fmt.Errorf("cidr %q: zoned or IPv4-mapped prefix: %w", b.Cidr, ErrLBInvalidBlock)
 		}
 		p = p.Masked()
-		bounds := lbInterval{p.Addr(), lastAddr(p)}
+		bounds := lbInterval{p.Addr(), lbLastAddr(p)}
 		alloc := bounds
 		if reserve && p.Bits() < p.Addr().BitLen()-1 {
 			alloc = lbInterval{bounds.first.Next(), bounds.last.Prev()}
@@ -76,8 +76,8 @@ func parseLBBlock(b ciliumv2.CiliumLoadBalancerIPPoolIPBlock, reserve bool) (lbB
 	}
 }
 
-// lastAddr is the highest address of p (p masked).
-func lastAddr(p netip.Prefix) netip.Addr {
+// lbLastAddr is the highest address of p (p masked).
+func lbLastAddr(p netip.Prefix) netip.Addr {
 	a := p.Addr().As16()
 	bits := p.Bits()
 	if p.Addr().Is4() {

@@ -14,13 +14,13 @@ import (
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 )
 
-// maxConditionMessage is the API limit on a condition message, in bytes.
-const maxConditionMessage = 32768
+// lbMaxConditionMessage is the API limit on a condition message, in bytes.
+const lbMaxConditionMessage = 32768
 
 // reconcileService assigns svc and applies its status when it differs from the cluster's.
 func (c *LBController) reconcileService(ctx context.Context, svc *corev1.Service) error {
 	res := c.alloc.Assign(svc)
-	existing := findCondition(svc.Status.Conditions, LBConditionRequestSatisfied)
+	existing := lbFindCondition(svc.Status.Conditions, LBConditionRequestSatisfied)
 	cfg := corev1ac.Service(svc.Name, svc.Namespace)
 	if !res.Managed {
 		if existing == nil {
@@ -39,14 +39,14 @@ func (c *LBController) reconcileService(ctx context.Context, svc *corev1.Service
 		want.Status = metav1.ConditionTrue
 	}
 	if res.Err != nil {
-		want.Message = truncate(res.Err.Error(), maxConditionMessage)
+		want.Message = lbTruncate(res.Err.Error(), lbMaxConditionMessage)
 	} else if len(res.IPs) == 0 {
 		want.Message = "no address requested"
 	}
-	if ingressEqual(svc.Status.LoadBalancer.Ingress, res) && conditionEqual(existing, want) {
+	if lbIngressEqual(svc.Status.LoadBalancer.Ingress, res) && lbConditionEqual(existing, want) {
 		return nil
 	}
-	want.LastTransitionTime = transitionTime(existing, want.Status)
+	want.LastTransitionTime = lbTransitionTime(existing, want.Status)
 	lb := corev1ac.LoadBalancerStatus()
 	for _, ip := range res.IPs {
 		lb.WithIngress(corev1ac.LoadBalancerIngress().WithIP(ip.String()).WithIPMode(corev1.LoadBalancerIPModeVIP))
@@ -61,7 +61,7 @@ func (c *LBController) reconcileService(ctx context.Context, svc *corev1.Service
 	return nil
 }
 
-func ingressEqual(in []corev1.LoadBalancerIngress, res LBAssignment) bool {
+func lbIngressEqual(in []corev1.LoadBalancerIngress, res LBAssignment) bool {
 	if len(in) != len(res.IPs) {
 		return false
 	}
@@ -73,7 +73,7 @@ func ingressEqual(in []corev1.LoadBalancerIngress, res LBAssignment) bool {
 	return true
 }
 
-func findCondition(conds []metav1.Condition, typ string) *metav1.Condition {
+func lbFindCondition(conds []metav1.Condition, typ string) *metav1.Condition {
 	for i := range conds {
 		if conds[i].Type == typ {
 			return &conds[i]
@@ -82,20 +82,20 @@ func findCondition(conds []metav1.Condition, typ string) *metav1.Condition {
 	return nil
 }
 
-func conditionEqual(have *metav1.Condition, want metav1.Condition) bool {
+func lbConditionEqual(have *metav1.Condition, want metav1.Condition) bool {
 	return have != nil && have.Status == want.Status && have.Reason == want.Reason &&
 		have.Message == want.Message && have.ObservedGeneration == want.ObservedGeneration
 }
 
 // transitionTime keeps the existing transition time while the status does not change.
-func transitionTime(have *metav1.Condition, status metav1.ConditionStatus) metav1.Time {
+func lbTransitionTime(have *metav1.Condition, status metav1.ConditionStatus) metav1.Time {
 	if have != nil && have.Status == status && !have.LastTransitionTime.IsZero() {
 		return have.LastTransitionTime
 	}
 	return metav1.NewTime(time.Now().Truncate(time.Second))
 }
 
-func truncate(s string, n int) string {
+func lbTruncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -103,7 +103,7 @@ func truncate(s string, n int) string {
 }
 
 // poolConditions are the conditions the controller writes on a pool.
-func poolConditions(st LBPoolStatus) []metav1.Condition {
+func lbPoolConditions(st LBPoolStatus) []metav1.Condition {
 	conds := []metav1.Condition{
 		{Type: LBConditionIPsTotal, Status: metav1.ConditionUnknown, Reason: "noreason", Message: st.Total.String()},
 		{Type: LBConditionIPsAvailable, Status: metav1.ConditionUnknown, Reason: "noreason", Message: st.Available.String()},
@@ -112,9 +112,9 @@ func poolConditions(st LBPoolStatus) []metav1.Condition {
 		{Type: LBConditionPoolValid, Status: metav1.ConditionTrue, Reason: "valid"},
 	}
 	if st.Conflicting {
-		conds[3].Status, conds[3].Reason, conds[3].Message = metav1.ConditionTrue, "cidr_overlap", truncate(st.Err.Error(), maxConditionMessage)
+		conds[3].Status, conds[3].Reason, conds[3].Message = metav1.ConditionTrue, "cidr_overlap", lbTruncate(st.Err.Error(), lbMaxConditionMessage)
 	} else if st.Err != nil {
-		conds[4].Status, conds[4].Reason, conds[4].Message = metav1.ConditionFalse, "invalid_spec", truncate(st.Err.Error(), maxConditionMessage)
+		conds[4].Status, conds[4].Reason, conds[4].Message = metav1.ConditionFalse, "invalid_spec", lbTruncate(st.Err.Error(), lbMaxConditionMessage)
 	}
 	return conds
 }
@@ -128,12 +128,12 @@ func (c *LBController) writePoolStatuses(ctx context.Context, get func(string) (
 		if err != nil {
 			continue
 		}
-		want := poolConditions(st)
+		want := lbPoolConditions(st)
 		same := true
 		for i := range want {
-			have := findCondition(pool.Status.Conditions, want[i].Type)
-			same = same && conditionEqual(have, want[i])
-			want[i].LastTransitionTime = transitionTime(have, want[i].Status)
+			have := lbFindCondition(pool.Status.Conditions, want[i].Type)
+			same = same && lbConditionEqual(have, want[i])
+			want[i].LastTransitionTime = lbTransitionTime(have, want[i].Status)
 		}
 		if same {
 			continue

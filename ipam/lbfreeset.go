@@ -27,7 +27,7 @@ func (iv lbInterval) size() *big.Int {
 	return n.Add(n, big.NewInt(1))
 }
 
-func lessInterval(a, b lbInterval) bool { return a.first.Less(b.first) }
+func lbLessInterval(a, b lbInterval) bool { return a.first.Less(b.first) }
 
 // lbFreeSet is the free space of one range as a B-tree of disjoint, non-adjacent free
 // intervals ordered by first address. Taking the lowest free address, taking a given
@@ -36,7 +36,7 @@ type lbFreeSet struct {
 	t *btree.BTreeG[lbInterval]
 }
 
-func newLBFreeSet(iv lbInterval) *lbFreeSet { return newLBFreeSetLess(iv, lessInterval) }
+func newLBFreeSet(iv lbInterval) *lbFreeSet { return newLBFreeSetLess(iv, lbLessInterval) }
 
 // newLBFreeSetLess lets tests count comparisons.
 func newLBFreeSetLess(iv lbInterval, less btree.LessFunc[lbInterval]) *lbFreeSet {

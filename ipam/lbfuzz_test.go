@@ -47,28 +47,28 @@ func FuzzLBAllocator(f *testing.F) {
 			switch op >> 6 {
 			case 0: // set a pool
 				name := fmt.Sprint("p", arg%3)
-				p := testPool(t, name, arg%3, blocks[arg%len(blocks)])
+				p := lbTestPool(t, name, arg%3, blocks[arg%len(blocks)])
 				if arg&0x08 != 0 {
-					noFirstLast(p)
+					lbNoFirstLast(p)
 				}
 				p.Spec.Disabled = arg&0x20 != 0
 				markValid(p)
 				_ = a.SetPool(p)
 			case 1, 2: // assign a service
 				name := fmt.Sprint("s", arg%8)
-				opts := []func(*corev1.Service){port(int32(80+arg%2), corev1.ProtocolTCP)}
+				opts := []func(*corev1.Service){lbPortOpt(int32(80+arg%2), corev1.ProtocolTCP)}
 				if arg&0x10 != 0 {
-					opts = append(opts, ann("lbipam.cilium.io/sharing-key", "k"))
+					opts = append(opts, lbAnn("lbipam.cilium.io/sharing-key", "k"))
 				}
 				if op>>6 == 2 {
-					opts = append(opts, ann("lbipam.cilium.io/ips", fmt.Sprintf("10.0.0.%d", arg%14)))
+					opts = append(opts, lbAnn("lbipam.cilium.io/ips", fmt.Sprintf("10.0.0.%d", arg%14)))
 				}
 				if arg&0x20 != 0 {
-					opts = append(opts, families(corev1.IPFamilyPolicyPreferDualStack))
+					opts = append(opts, lbFamiliesOpt(corev1.IPFamilyPolicyPreferDualStack))
 				}
 				heldBefore := map[netip.Addr]bool{}
 				a.used.Ascend(func(h *lbHolding) bool { heldBefore[h.ip] = true; return true })
-				res := a.Assign(testSvc("ns", name, opts...))
+				res := a.Assign(lbTestSvc("ns", name, opts...))
 				for _, ip := range res.IPs {
 					if !valid[ip] {
 						t.Fatalf("op %d: %s got %s, never in any pool block (reserved or outside)", i, name, ip)
@@ -142,14 +142,14 @@ func FuzzParseLBRequest(f *testing.F) {
 		f.Add(s, "key", "a,b,*")
 	}
 	f.Fuzz(func(t *testing.T, ips, key, xns string) {
-		svc := testSvc("ns", "x", ann("lbipam.cilium.io/ips", ips), ann("lbipam.cilium.io/sharing-key", key),
-			ann("lbipam.cilium.io/sharing-cross-namespace", xns))
+		svc := lbTestSvc("ns", "x", lbAnn("lbipam.cilium.io/ips", ips), lbAnn("lbipam.cilium.io/sharing-key", key),
+			lbAnn("lbipam.cilium.io/sharing-cross-namespace", xns))
 		req, err := ParseLBRequest(svc)
 		for i, ip := range req.IPs {
 			if !ip.IsValid() || ip.Zone() != "" || ip.Is4In6() {
 				t.Fatalf("%q: bad address %v", ips, ip)
 			}
-			if i > 0 && compareAddr(req.IPs[i-1], ip) >= 0 {
+			if i > 0 && lbCompareAddr(req.IPs[i-1], ip) >= 0 {
 				t.Fatalf("%q: IPs not sorted and unique: %v", ips, req.IPs)
 			}
 		}

@@ -2,4 +2,4 @@
 
 package ipam
 
-const raceEnabled = true
+const lbRaceEnabled = true

@@ -2,4 +2,4 @@
 
 package ipam
 
-const raceEnabled = false
+const lbRaceEnabled = false

@@ -91,7 +91,7 @@ func ParseLBRequest(svc *corev1.Service) (LBRequest, error) {
 			}
 		}
 	}
-	slices.SortFunc(req.IPs, compareAddr)
+	slices.SortFunc(req.IPs, lbCompareAddr)
 	req.IPs = slices.Compact(req.IPs)
 	_, req.SharingKey = lbAnnotation(svc, annotation.LBIPAMSharingKey, annotation.LBIPAMSharingKeyAlias)
 	if key, v := lbAnnotation(svc, annotation.LBIPAMSharingAcrossNamespace, annotation.LBIPAMSharingAcrossNamespaceAlias); v != "" {
@@ -133,8 +133,8 @@ func lbFamilies(svc *corev1.Service) (v4, v6 bool) {
 	return v4, v6
 }
 
-// compareAddr orders IPv4 before IPv6, then by address.
-func compareAddr(a, b netip.Addr) int {
+// lbCompareAddr orders IPv4 before IPv6, then by address.
+func lbCompareAddr(a, b netip.Addr) int {
 	if c := a.BitLen() - b.BitLen(); c != 0 {
 		return c
 	}

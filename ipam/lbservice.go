@@ -18,7 +18,7 @@ type lbService struct {
 	ports    []lbPort
 	etp      corev1.ServiceExternalTrafficPolicy
 	selector map[string]string
-	// ips are the held addresses, sorted by compareAddr.
+	// ips are the held addresses, sorted by lbCompareAddr.
 	ips []netip.Addr
 }
 
@@ -47,18 +47,18 @@ func (s *lbService) update(svc *corev1.Service) {
 }
 
 func (s *lbService) holds(ip netip.Addr) bool {
-	_, ok := slices.BinarySearchFunc(s.ips, ip, compareAddr)
+	_, ok := slices.BinarySearchFunc(s.ips, ip, lbCompareAddr)
 	return ok
 }
 
 func (s *lbService) addIP(ip netip.Addr) {
-	if i, ok := slices.BinarySearchFunc(s.ips, ip, compareAddr); !ok {
+	if i, ok := slices.BinarySearchFunc(s.ips, ip, lbCompareAddr); !ok {
 		s.ips = slices.Insert(s.ips, i, ip)
 	}
 }
 
 func (s *lbService) removeIP(ip netip.Addr) {
-	if i, ok := slices.BinarySearchFunc(s.ips, ip, compareAddr); ok {
+	if i, ok := slices.BinarySearchFunc(s.ips, ip, lbCompareAddr); ok {
 		s.ips = slices.Delete(s.ips, i, i+1)
 	}
 }
@@ -81,7 +81,7 @@ func lbCompatible(x, y *lbService) (bool, string) {
 		return false, "different sharing key"
 	}
 	if x.key.namespace != y.key.namespace &&
-		(!allowsNamespace(x.req.SharingNamespaces, y.key.namespace) || !allowsNamespace(y.req.SharingNamespaces, x.key.namespace)) {
+		(!lbAllowsNamespace(x.req.SharingNamespaces, y.key.namespace) || !lbAllowsNamespace(y.req.SharingNamespaces, x.key.namespace)) {
 		return false, "different and not permitted namespace"
 	}
 	for _, p := range x.ports {
@@ -99,7 +99,7 @@ func lbCompatible(x, y *lbService) (bool, string) {
 	return true, ""
 }
 
-func allowsNamespace(allowed []string, ns string) bool {
+func lbAllowsNamespace(allowed []string, ns string) bool {
 	return slices.Contains(allowed, ns) || slices.Contains(allowed, LBShareAllNamespaces)
 }
 

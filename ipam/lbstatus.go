@@ -34,7 +34,7 @@ func (a *LBAllocator) PoolStatus(name string) (LBPoolStatus, bool) {
 	}
 	st := LBPoolStatus{Name: name, Total: new(big.Int), Used: new(big.Int), Available: new(big.Int),
 		Disabled: p.disabled, Err: p.problem()}
-	st.Conflicting = p.conflict != nil || isConflict(p.invalid)
+	st.Conflicting = p.conflict != nil || lbIsConflict(p.invalid)
 	for _, b := range p.blocks {
 		st.Total.Add(st.Total, b.alloc.size())
 	}
@@ -73,4 +73,4 @@ func (a *LBAllocator) PoolNames() []string {
 	return names
 }
 
-func isConflict(err error) bool { return err != nil && errors.Is(err, ErrLBPoolConflict) }
+func lbIsConflict(err error) bool { return err != nil && errors.Is(err, ErrLBPoolConflict) }
