@@ -50,6 +50,21 @@ type member struct {
 // certificate Secrets are issued here and server-side applied with field manager
 // "ciliumkit" (the chart's own certificate generation is turned off).
 func Connect(ctx context.Context, targets []Target, o *ConnectOptions) (*ConnectReport, error) {
+	return run(ctx, targets, o, true)
+}
+
+// Enable turns on the clustermesh-apiserver in each target without changing whom it is
+// connected to, like `cilium clustermesh enable`: it runs the read, enable, discover and
+// certificates steps of Connect (same CA handling, same idempotence) and keeps the peers
+// a release already has. One target is enough. A Service whose access information is
+// not there yet (e.g. a LoadBalancer without ingress) is logged, not an error; Connect
+// needs it. o.Topology is ignored.
+func Enable(ctx context.Context, targets []Target, o *ConnectOptions) (*ConnectReport, error) {
+	return run(ctx, targets, o, false)
+}
+
+// run is Connect, or Enable when connect is false.
+func run(ctx context.Context, targets []Target, o *ConnectOptions, connect bool) (*ConnectReport, error) {
 	if o == nil {
 		o = &ConnectOptions{}
 	}
@@ -63,7 +78,7 @@ func Connect(ctx context.Context, targets []Target, o *ConnectOptions) (*Connect
 			o.Progress(Progress{Cluster: m.t.Cluster.Name, Step: s, Detail: detail})
 		}
 	}
-	if err := Preflight(targets, o); err != nil {
+	if err := preflight(targets, o, connect); err != nil {
 		return nil, err
 	}
 	en := o.Enable.withDefaults()
@@ -114,13 +129,17 @@ func Connect(ctx context.Context, targets []Target, o *ConnectOptions) (*Connect
 	for _, m := range ms {
 		progress(m, StepDiscover, "clustermesh-apiserver Service")
 		svc, a, err := discover(ctx, m.kube, m.t)
-		if err != nil {
+		if err != nil && (connect || svc == nil) {
 			return nil, err
+		}
+		m.svc, m.access, m.report.Access = svc, a, a
+		if err != nil {
+			log.Warn("clustermesh: peers cannot reach this cluster yet", "cluster", m.t.Cluster.Name, "reason", err.Error())
+			continue
 		}
 		for _, w := range a.Warnings {
 			log.Warn("clustermesh: "+w, "cluster", m.t.Cluster.Name)
 		}
-		m.svc, m.access, m.report.Access = svc, a, a
 	}
 	for _, m := range ms {
 		progress(m, StepCertificates, "server, admin, remote and local certificates")
@@ -129,7 +148,13 @@ func Connect(ctx context.Context, targets []Target, o *ConnectOptions) (*Connect
 		}
 	}
 	links := o.Topology.Links(len(ms))
+	if !connect {
+		links = make([][]int, len(ms))
+	}
 	for i, m := range ms {
+		if !connect {
+			break
+		}
 		peers := map[string]*Access{}
 		for _, j := range links[i] {
 			peers[ms[j].t.Cluster.Name] = ms[j].access
@@ -244,15 +269,16 @@ func assignCAs(ms []*member, o *ConnectOptions, log *slog.Logger) error {
 	return nil
 }
 
-// discover reads the Service (and Nodes) of t.
+// discover reads the Service of t and how it is reached. When the Service exists but
+// its access information does not (yet), it returns the Service and the error.
 func discover(ctx context.Context, kube kubernetes.Interface, t Target) (*corev1.Service, *Access, error) {
-	a, err := DiscoverAccess(ctx, t)
-	if err != nil {
-		return nil, nil, err
-	}
 	svc, err := kube.CoreV1().Services(t.namespace()).Get(ctx, APIServerName, metav1.GetOptions{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster %q: read Service %s/%s: %w", t.Cluster.Name, t.namespace(), APIServerName, err)
+	}
+	a, err := DiscoverAccess(ctx, t)
+	if err != nil {
+		return svc, nil, err
 	}
 	return svc, a, nil
 }

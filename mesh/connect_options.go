@@ -81,7 +81,8 @@ type ClusterReport struct {
 	Connect HelmAction
 	// CAFingerprint identifies the cluster's CA.
 	CAFingerprint string
-	// Access is how the other clusters reach this one.
+	// Access is how the other clusters reach this one; nil after Enable when it is not
+	// known yet.
 	Access *Access
 	// Peers are the clusters this one connects to, sorted.
 	Peers []string

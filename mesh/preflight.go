@@ -12,6 +12,12 @@ import (
 // under AuthCluster); each chart loads and its version is in SupportedChartVersions. It
 // returns every problem at once, joined, each wrapping ErrPreflight.
 func Preflight(targets []Target, o *ConnectOptions) error {
+	return preflight(targets, o, true)
+}
+
+// preflight is Preflight; without connect (for Enable) one target suffices and the
+// topology is not checked.
+func preflight(targets []Target, o *ConnectOptions, connect bool) error {
 	if o == nil {
 		o = &ConnectOptions{}
 	}
@@ -20,16 +26,19 @@ func Preflight(targets []Target, o *ConnectOptions) error {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrPreflight}, args...)...))
 	}
-	if len(targets) < 2 {
+	if connect && len(targets) < 2 {
 		bad("%d clusters given, a mesh needs at least 2", len(targets))
 	}
-	if o.Topology == Pair && len(targets) != 2 {
+	if len(targets) == 0 {
+		bad("no clusters given")
+	}
+	if connect && o.Topology == Pair && len(targets) != 2 {
 		bad("topology %s needs exactly 2 clusters, got %d", o.Topology, len(targets))
 	}
-	if o.Topology < FullMesh || o.Topology > OneWay {
+	if connect && (o.Topology < FullMesh || o.Topology > OneWay) {
 		bad("unknown topology %d", int(o.Topology))
 	}
-	if o.Topology == OneWay && en.AuthMode == AuthCluster {
+	if connect && o.Topology == OneWay && en.AuthMode == AuthCluster {
 		bad("topology %s cannot work with tls.authMode %q: a cluster admits only the peers it connects to", o.Topology, AuthCluster)
 	}
 	if err := ValidateMaxConnectedClusters(en.MaxConnectedClusters); err != nil {
