@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"go4.org/netipx"
+
 	"github.com/ciliumkit/ciliumkit/ipam"
 )
 
@@ -141,13 +143,41 @@ func TestCIDRAllocatorMatchesBruteForce(t *testing.T) {
 	}
 }
 
+// TestCIDRAllocatorMatchesBruteForceIPv6 does the same in IPv6, with block lengths on
+// both sides of the 64-bit boundary.
+func TestCIDRAllocatorMatchesBruteForceIPv6(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	pool := netip.MustParsePrefix("fd00:0:0:ff00::/56")
+	for round := range 100 {
+		var reserved []netip.Prefix
+		for range rng.IntN(8) {
+			a := pool.Addr().As16()
+			a[7], a[8], a[9] = byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))
+			reserved = append(reserved, netip.PrefixFrom(netip.AddrFrom16(a), 58+rng.IntN(14)).Masked())
+		}
+		a := ipam.NewCIDRAllocator(reserved)
+		taken := slices.Clone(reserved)
+		for req := range 20 {
+			bits := 58 + rng.IntN(10)
+			got, err := a.Allocate([]netip.Prefix{pool}, bits)
+			want, ok := bruteFirstFree(pool, bits, taken)
+			if !ok {
+				if !errors.Is(err, ipam.ErrPoolExhausted) {
+					t.Fatalf("round %d request %d /%d: got %v, %v; want exhausted", round, req, bits, got, err)
+				}
+				continue
+			}
+			if err != nil || got != want {
+				t.Fatalf("round %d request %d /%d: got %v, %v; want %v (reserved %v)", round, req, bits, got, err, want, reserved)
+			}
+			taken = append(taken, got)
+		}
+	}
+}
+
 func bruteFirstFree(pool netip.Prefix, bits int, taken []netip.Prefix) (netip.Prefix, bool) {
-	step := uint32(1) << (32 - bits)
-	base := pool.Addr().As4()
-	start := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
-	end := start + uint32(1)<<(32-pool.Bits())
-	for a := start; a < end; a += step {
-		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), bits)
+	for a := pool.Addr(); a.IsValid() && pool.Contains(a); a = netipx.PrefixLastIP(netip.PrefixFrom(a, bits)).Next() {
+		p := netip.PrefixFrom(a, bits)
 		if !slices.ContainsFunc(taken, p.Overlaps) {
 			return p, true
 		}
