@@ -525,6 +525,14 @@ func TestImporterPinsClusterID(t *testing.T) {
 	if err := im.Run(ctx); err != ErrAlreadyRunning {
 		t.Fatalf("second Run: %v", err)
 	}
+
+	// An importer pinned to ID 3 refuses the config that says 1.
+	pinned := NewImporter(cli, "tokyo", &ImporterOptions{ClusterID: 3, RetryInterval: 10 * time.Millisecond})
+	go pinned.Run(ctx)
+	eventually(t, "the pinned importer refusing the config", func() bool { return pinned.Stats().Rejected["cluster-mismatch"] == 1 })
+	if pinned.Len() != 0 {
+		t.Fatalf("pinned importer imported %d services", pinned.Len())
+	}
 }
 
 func TestExporterRefusesOtherClusters(t *testing.T) {

@@ -174,7 +174,9 @@ func (im *Importer) Stats() Stats {
 }
 
 // Run imports until ctx ends, then returns nil. Errors are logged and followed by a new
-// list after RetryInterval. Run may be called again after it returns; it continues from
+// list after RetryInterval. A cluster config that is invalid, or whose ID differs from
+// ImporterOptions.ClusterID, is counted as rejected and stops the import, keeping what is
+// held, until it is fixed. Run may be called again after it returns; it continues from
 // what the importer holds. A second concurrent Run returns ErrAlreadyRunning.
 func (im *Importer) Run(ctx context.Context) error {
 	if !im.running.CompareAndSwap(false, true) {
@@ -278,6 +280,9 @@ func (im *Importer) readConfig(kvs []*mvccpb.KeyValue) (uint32, bool, error) {
 		return wantID, false, nil
 	}
 	cfg, err := DecodeClusterConfig(im.cluster, kvs[0].Value)
+	if err == nil && wantID != 0 && cfg.ID != 0 && cfg.ID != wantID {
+		err = fmt.Errorf("key %s: %w: id %d, expected %d", kvs[0].Key, ErrClusterMismatch, cfg.ID, wantID)
+	}
 	if err != nil {
 		im.mu.Lock()
 		if im.rejected[string(kvs[0].Key)] != kvs[0].ModRevision {
@@ -289,8 +294,6 @@ func (im *Importer) readConfig(kvs []*mvccpb.KeyValue) (uint32, bool, error) {
 	}
 	if wantID == 0 {
 		wantID = cfg.ID
-	} else if cfg.ID != 0 && cfg.ID != wantID {
-		return 0, false, fmt.Errorf("cluster config rejected: %w: id %d, expected %d", ErrClusterMismatch, cfg.ID, wantID)
 	}
 	return wantID, cfg.Capabilities.SyncedCanaries, nil
 }
