@@ -51,12 +51,12 @@ func (e *Exporter) PutClusterConfig(ctx context.Context, caps Capabilities) erro
 	return nil
 }
 
-// Upsert writes services, MaxTxnOps keys per transaction. Each service's Cluster and
-// ClusterID are set to the exporter's cluster when empty; other values are an error. A
-// service given twice is written once, the last one winning. Every
+// Upsert writes services, MaxTxnOps keys per transaction, up to 4 transactions at once.
+// Each service's Cluster and ClusterID are set to the exporter's cluster when empty; other
+// values are an error. A service given twice is written once, the last one winning. Every
 // service is validated as an importer would (names, IDs, addresses, ports, size) before
-// anything is written. The
-// caller's values are not modified.
+// anything is written; a failed write may leave other transactions applied, and writing
+// again is safe. The caller's values are not modified.
 func (e *Exporter) Upsert(ctx context.Context, svcs ...*ClusterService) error {
 	ops := make([]clientv3.Op, 0, len(svcs))
 	index := make(map[string]int, len(svcs)) // a key twice in one etcd transaction is refused
