@@ -52,8 +52,9 @@ type Event struct {
 type ImporterOptions struct {
 	// Logger receives warnings about rejected values and reconnects; nil discards them.
 	Logger *slog.Logger
-	// OnEvent, when set, is called for every change, in order, from Run's goroutine. It must
-	// not call Run.
+	// OnEvent, when set, is called for every change, in order, from Run's goroutine, with no
+	// lock held (it may call Get, Services, Len, Stats). It must not call Run; while it runs,
+	// the import waits.
 	OnEvent func(Event)
 	// MaxValueSize limits one value, in bytes; 0 means DefaultMaxValueSize.
 	MaxValueSize int
