@@ -16,15 +16,24 @@ type LBReason string
 
 // Reasons of an LBAssignment, in the order they take precedence when several apply.
 const (
-	LBReasonSatisfied         LBReason = "satisfied"
-	LBReasonInvalidRequest    LBReason = "invalid_request"
-	LBReasonNoPool            LBReason = "no_pool"
-	LBReasonOutOfIPs          LBReason = "out_of_ips"
-	LBReasonSelectorMismatch  LBReason = "pool_selector_mismatch"
-	LBReasonAlreadyAllocated  LBReason = "already_allocated"
+	// LBReasonSatisfied: every requested address is held and backed by a pool.
+	LBReasonSatisfied LBReason = "satisfied"
+	// LBReasonInvalidRequest: an annotation or spec.loadBalancerIP does not parse.
+	LBReasonInvalidRequest LBReason = "invalid_request"
+	// LBReasonNoPool: no enabled pool selects the Service or contains the requested IP.
+	LBReasonNoPool LBReason = "no_pool"
+	// LBReasonOutOfIPs: every enabled pool that selects the Service is full.
+	LBReasonOutOfIPs LBReason = "out_of_ips"
+	// LBReasonSelectorMismatch: the pool holding the address does not select the Service.
+	LBReasonSelectorMismatch LBReason = "pool_selector_mismatch"
+	// LBReasonAlreadyAllocated: the requested address is held and cannot be shared.
+	LBReasonAlreadyAllocated LBReason = "already_allocated"
+	// LBReasonIncompatibleShare: the requested address is shared by an incompatible Service.
 	LBReasonIncompatibleShare LBReason = "already_allocated_incompatible_service"
-	LBReasonNotInPool         LBReason = "ip_not_in_pool"
-	LBReasonConflictingPool   LBReason = "pool_conflict"
+	// LBReasonNotInPool: a kept address lies in no pool any more.
+	LBReasonNotInPool LBReason = "ip_not_in_pool"
+	// LBReasonConflictingPool: a kept address lies only in a conflicting pool.
+	LBReasonConflictingPool LBReason = "pool_conflict"
 )
 
 // lbReasonOf maps each sentinel to its reason.
