@@ -10,7 +10,7 @@
 //
 //   - XDPProgram: for an Ethernet/IPv4 TCP or UDP packet whose (destination address,
 //     destination port, protocol) is a programmed frontend, pick a backend with Maglev on
-//     the 5-tuple (slot FlowHash % M of the service's table), rewrite the destination
+//     the 5-tuple (slot FlowSlot of the service's table), rewrite the destination
 //     address and port, update the IPv4 and L4 checksums incrementally (a UDP checksum of
 //     0 stays 0) and return XDP_PASS so the stack forwards it. A frontend with no Maglev
 //     backend is dropped (XDP_DROP). Everything else passes untouched: other addresses,

@@ -30,9 +30,9 @@ func ExampleMaglev() {
 	}
 	fmt.Println("slots per backend:", owned)
 
-	flow := datapath.FlowHash(netip.MustParseAddrPort("192.168.7.9:40000"),
-		netip.MustParseAddrPort("10.96.0.10:80"), mesh.TCP)
-	fmt.Println("flow goes to", backends[table[flow%uint64(g.Size())]].Addr)
+	slot := datapath.FlowSlot(netip.MustParseAddrPort("192.168.7.9:40000"),
+		netip.MustParseAddrPort("10.96.0.10:80"), mesh.TCP, g.Size())
+	fmt.Println("flow goes to", backends[table[slot]].Addr)
 	// Output:
 	// slots per backend: [83 84 84]
 	// flow goes to 10.244.2.6:8080

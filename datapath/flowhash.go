@@ -9,13 +9,19 @@ import (
 // flowSeed seeds the 5-tuple hash; lb.c uses the same value.
 const flowSeed = 0x9e3779b97f4a7c15
 
-// FlowHash returns the hash the BPF programs compute for an IPv4 flow's 5-tuple; a
-// frontend's packets go to the backend in slot FlowHash % M of its Maglev table. Addresses
-// and ports enter the hash as host-order integers. It returns 0 for non-IPv4 addresses.
-func FlowHash(src, dst netip.AddrPort, proto mesh.Protocol) uint64 {
+// FlowSlot returns the slot, in [0, m), of the Maglev table of m slots that the BPF
+// programs pick for an IPv4 flow: the low 32 bits of the flow's 5-tuple hash, scaled to m
+// by a multiply and shift. It returns 0 for non-IPv4 addresses or m = 0.
+func FlowSlot(src, dst netip.AddrPort, proto mesh.Protocol, m uint32) uint32 {
 	if !src.Addr().Is4() || !dst.Addr().Is4() {
 		return 0
 	}
+	return uint32(flowHash(src, dst, proto) & 0xffffffff * uint64(m) >> 32)
+}
+
+// flowHash is the BPF programs' 5-tuple hash; addresses and ports enter it as host-order
+// integers.
+func flowHash(src, dst netip.AddrPort, proto mesh.Protocol) uint64 {
 	s, d := src.Addr().As4(), dst.Addr().As4()
 	a := uint64(be32(s))<<32 | uint64(be32(d))
 	b := uint64(src.Port())<<32 | uint64(dst.Port())<<16 | uint64(proto)

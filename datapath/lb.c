@@ -62,8 +62,9 @@ static __always_inline enum verdict select_backend(const struct tuple *t, struct
 	__u32 *row = bpf_map_lookup_elem(&cik_lb_maglev, &id);
 	if (!row)
 		return LB_DROP;
+	// Slot = low 32 hash bits scaled to [0, M) by a multiply and shift (no division).
 	__u32 m = maglev_m;
-	__u32 idx = flow_hash(t) % m;
+	__u32 idx = ((flow_hash(t) & 0xffffffff) * m) >> 32;
 	if (idx >= m)
 		return LB_DROP;
 	__u32 be_id = row[idx];

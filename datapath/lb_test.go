@@ -77,7 +77,7 @@ func TestDNATAndReverseNAT(t *testing.T) {
 						t.Fatalf("verdict %d, want %d", ret, h.pass)
 					}
 					src, dst, _ := flowOf(out)
-					want := e.Table[FlowHash(client, svc.Frontend.Addr, proto)%uint64(len(e.Table))]
+					want := e.Table[FlowSlot(client, svc.Frontend.Addr, proto, uint32(len(e.Table)))]
 					if src != client || dst != want {
 						t.Fatalf("out %v -> %v, want %v -> %v", src, dst, client, want)
 					}
@@ -182,8 +182,8 @@ func TestSameFlowSameBackend(t *testing.T) {
 				}
 			}
 		}
-		if want := e.Table[FlowHash(client, svc.Frontend.Addr, mesh.TCP)%uint64(len(e.Table))]; first != want {
-			t.Fatalf("flow from %v went to %v, FlowHash predicts %v", client, first, want)
+		if want := e.Table[FlowSlot(client, svc.Frontend.Addr, mesh.TCP, uint32(len(e.Table)))]; first != want {
+			t.Fatalf("flow from %v went to %v, FlowSlot predicts %v", client, first, want)
 		}
 		seen[first]++
 	}

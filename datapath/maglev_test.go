@@ -139,7 +139,7 @@ func TestMaglevErrors(t *testing.T) {
 }
 
 func TestMaglevFlowsBalanced(t *testing.T) {
-	// 200,000 random flows over 10 backends through FlowHash and a table of M=16381: each
+	// 200,000 random flows over 10 backends through FlowSlot and a table of M=16381: each
 	// backend gets within 3% of its share.
 	bs := backends(10)
 	tab := table(t, 16381, bs)
@@ -149,7 +149,7 @@ func TestMaglevFlowsBalanced(t *testing.T) {
 	const flows = 200000
 	for range flows {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 168, byte(r.IntN(256)), byte(r.IntN(256))}), uint16(1024+r.IntN(60000)))
-		count[tab[FlowHash(src, vip, mesh.TCP)%16381]]++
+		count[tab[FlowSlot(src, vip, mesh.TCP, 16381)]]++
 	}
 	for a, c := range count {
 		if share := float64(c) / (flows / 10); share < 0.97 || share > 1.03 {

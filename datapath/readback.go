@@ -21,7 +21,7 @@ type ServiceEntry struct {
 	// stored and reads back empty).
 	Backends []mesh.Backend
 	// Table is the Maglev row: for each of the M slots, the backend address a flow with
-	// FlowHash % M == slot is sent to. Nil when the service has no Maglev backend (its
+	// FlowSlot == slot is sent to. Nil when the service has no Maglev backend (its
 	// packets are dropped).
 	Table []netip.AddrPort
 }

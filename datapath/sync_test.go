@@ -247,7 +247,7 @@ func TestMaglevHashVariant(t *testing.T) {
 	in := packet(client, set[1].Frontend.Addr, mesh.TCP, false)
 	if ret, out := run(t, d.XDPProgram(), in); ret != xdpPass {
 		t.Fatalf("verdict %d", ret)
-	} else if _, dst, _ := flowOf(out); dst != e.Table[FlowHash(client, set[1].Frontend.Addr, mesh.TCP)%DefaultMaglevTableSize] {
+	} else if _, dst, _ := flowOf(out); dst != e.Table[FlowSlot(client, set[1].Frontend.Addr, mesh.TCP, DefaultMaglevTableSize)] {
 		t.Fatalf("went to %v", dst)
 	}
 	st, err := d.Sync(set[:1])
