@@ -147,14 +147,22 @@ func run(ctx context.Context, targets []Target, o *ConnectOptions, connect bool)
 			return nil, err
 		}
 	}
-	links := o.Topology.Links(len(ms))
-	if !connect {
-		links = make([][]int, len(ms))
-	}
-	for i, m := range ms {
-		if !connect {
-			break
+	if connect {
+		if err := connectStep(ctx, ms, o.Topology, helmOpts, progress); err != nil {
+			return nil, err
 		}
+	}
+	rep := &ConnectReport{}
+	for _, m := range ms {
+		rep.Clusters = append(rep.Clusters, m.report)
+	}
+	return rep, nil
+}
+
+// connectStep sets each member's clustermesh.config to its peers under topology.
+func connectStep(ctx context.Context, ms []*member, topology Topology, helmOpts func(*member) *chartpkg.InstallOptions, progress func(*member, Step, string)) error {
+	links := topology.Links(len(ms))
+	for i, m := range ms {
 		peers := map[string]*Access{}
 		for _, j := range links[i] {
 			peers[ms[j].t.Cluster.Name] = ms[j].access
@@ -163,22 +171,18 @@ func run(ctx context.Context, targets []Target, o *ConnectOptions, connect bool)
 		slices.Sort(m.report.Peers)
 		cv, err := ConnectValues(m.chart.Metadata.Version, peers)
 		if err != nil {
-			return nil, fmt.Errorf("cluster %q: %w", m.t.Cluster.Name, err)
+			return fmt.Errorf("cluster %q: %w", m.t.Cluster.Name, err)
 		}
 		// The caller's own peers stay; ours are merged over them.
 		vals := mergeHelmValues(m.t.Values, m.enable, cv)
 		progress(m, StepConnect, fmt.Sprintf("peers %v", m.report.Peers))
 		res, err := chartpkg.InstallOrUpgrade(ctx, m.t.Config, m.chart, vals, helmOpts(m))
 		if err != nil {
-			return nil, fmt.Errorf("cluster %q: connect: %w", m.t.Cluster.Name, err)
+			return fmt.Errorf("cluster %q: connect: %w", m.t.Cluster.Name, err)
 		}
 		m.report.Connect = HelmAction(res.Action)
 	}
-	rep := &ConnectReport{}
-	for _, m := range ms {
-		rep.Clusters = append(rep.Clusters, m.report)
-	}
-	return rep, nil
+	return nil
 }
 
 // read loads the chart and reads the release values, the CA and the certificates.
