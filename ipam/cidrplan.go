@@ -16,18 +16,6 @@ type Pools struct {
 	Services []netip.Prefix `json:"services,omitempty"`
 }
 
-// CIDRFamily returns the prefixes of pools that belong to the IPv4 (ipv6 false) or IPv6
-// (ipv6 true) family, in their original order.
-func CIDRFamily(pools []netip.Prefix, ipv6 bool) []netip.Prefix {
-	var out []netip.Prefix
-	for _, p := range pools {
-		if p.Addr().Is6() == ipv6 && p.IsValid() {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // ValidateCIDR checks that p is a valid, canonical prefix (no host bits set). IPv4-mapped
 // IPv6 prefixes are refused, since they would alias IPv4 ranges.
 func ValidateCIDR(p netip.Prefix) error {
