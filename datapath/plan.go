@@ -1,0 +1,255 @@
+package datapath
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ciliumkit/ciliumkit/mesh"
+)
+
+// plan is the set of map writes of one operation.
+type plan struct {
+	beIDs    []uint32
+	beVals   []lbBackend
+	rnKeys   []lbRevnatKey
+	rnVals   []lbRevnatVal
+	rnIDs    []uint32 // backend ID of each rnKeys entry
+	svcKeys  []lbSvcKey
+	svcVals  []lbSvcVal
+	svcRecs  []*svcRec
+	rows     []row
+	svcDel   []lbSvcKey
+	rowDel   map[uint32]struct{} // Maglev rows to delete, by service ID
+	rnDel    []lbRevnatKey
+	rnDelIDs []uint32            // backend ID of each rnDel entry, 0 for orphans
+	beZero   map[uint32]struct{} // backend IDs to clear
+	freeSvc  []uint32
+	freeBE   []uint32
+	// deleteFirst runs deletes before writes: a map would overflow holding old and new
+	// entries at once (the maps are full), so removed entries go first.
+	deleteFirst bool
+}
+
+// row is a Maglev row to write.
+type row struct {
+	id   uint32
+	cand []mesh.Backend
+	ids  []uint32 // backend ID of each cand
+}
+
+// apply validates and writes puts and deletes dels (frontends not in puts).
+func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (SyncStats, error) {
+	st := d.st
+	affected := make(map[uint64]struct{}, len(puts)+len(dels))
+	newSvcs, nbe := 0, 0
+	for i := range puts {
+		p := &puts[i]
+		pk := p.key.u64()
+		if _, dup := affected[pk]; dup {
+			return SyncStats{}, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
+		}
+		affected[pk] = struct{}{}
+		if _, ok := st.svcs[pk]; !ok {
+			newSvcs++
+		}
+		nbe += len(p.keys)
+	}
+	delSvcs := 0
+	for _, k := range dels {
+		if _, ok := st.svcs[k.u64()]; ok {
+			affected[k.u64()] = struct{}{}
+			delSvcs++
+		}
+	}
+	// Every backend has one owner; an existing backend keeps its ID and may move only
+	// from a frontend this operation rewrites or deletes.
+	owner := make(map[uint64]int32, nbe) // backend key -> index in puts
+	found := make([]uint32, nbe)         // existing backend ID per put backend, 0 = new
+	added, x := 0, 0
+	for i := range puts {
+		p := &puts[i]
+		for _, k := range p.keys {
+			ku := k.u64()
+			if o, dup := owner[ku]; dup {
+				return SyncStats{}, fmt.Errorf("%w: backend %v under frontends %v and %v",
+					ErrDuplicate, k.addrPort(), puts[o].key.frontend(), p.key.frontend())
+			}
+			owner[ku] = int32(i)
+			if id, ok := st.bes[ku]; ok {
+				if o := st.byID[st.beVals[id].SvcId]; !isIn(affected, o) {
+					return SyncStats{}, fmt.Errorf("%w: backend %v of frontend %v already belongs to frontend %v",
+						ErrDuplicate, k.addrPort(), p.key.frontend(), svcKeyFrom64(o).frontend())
+				}
+				found[x] = id
+			} else {
+				added++
+			}
+			x++
+		}
+	}
+
+	var pl plan
+	pl.rowDel = map[uint32]struct{}{}
+	pl.beZero = map[uint32]struct{}{}
+	removed := 0
+	for k := range affected {
+		rec, ok := st.svcs[k]
+		if !ok {
+			continue
+		}
+		for _, id := range rec.ids {
+			bk := st.beVals[id].key()
+			if _, kept := owner[bk.u64()]; kept {
+				continue
+			}
+			removed++
+			pl.beZero[id] = struct{}{}
+			pl.freeBE = append(pl.freeBE, id)
+			if st.rn[id] != rnAbsent {
+				pl.rnDel = append(pl.rnDel, bk)
+				pl.rnDelIDs = append(pl.rnDelIDs, id)
+			}
+		}
+	}
+	for _, k := range st.rnOrphans {
+		if _, kept := owner[k.u64()]; !kept {
+			pl.rnDel = append(pl.rnDel, k)
+			pl.rnDelIDs = append(pl.rnDelIDs, 0)
+		}
+	}
+	for _, k := range dels {
+		rec, ok := st.svcs[k.u64()]
+		if !ok {
+			continue // dels never overlap puts
+		}
+		pl.svcDel = append(pl.svcDel, k)
+		pl.freeSvc = append(pl.freeSvc, rec.val.Id)
+		if rec.val.Count > 0 {
+			pl.rowDel[rec.val.Id] = struct{}{}
+		}
+	}
+	if n := len(st.svcs) + newSvcs - delSvcs; n > int(d.opts.MaxServices) {
+		return SyncStats{}, fmt.Errorf("%w: %d services, the services map holds %d", ErrCapacity, n, d.opts.MaxServices)
+	}
+	if n := len(st.bes) + added - removed; n > int(d.opts.MaxBackends) {
+		return SyncStats{}, fmt.Errorf("%w: %d backends, the backends map holds %d", ErrCapacity, n, d.opts.MaxBackends)
+	}
+
+	// Reverse NAT entries in the map now, before the plan changes the mirror.
+	rnPresent := len(st.rnOrphans)
+	for _, r := range st.rn {
+		if r != rnAbsent {
+			rnPresent++
+		}
+	}
+	// IDs freed by this operation are reused only when no other ID is left; a reused ID
+	// is then no longer cleared.
+	allocSvc := func() uint32 {
+		if id, ok := st.svcIDs.alloc(); ok {
+			return id
+		}
+		id := pl.freeSvc[len(pl.freeSvc)-1]
+		pl.freeSvc = pl.freeSvc[:len(pl.freeSvc)-1]
+		delete(pl.rowDel, id)
+		return id
+	}
+	allocBE := func() uint32 {
+		if id, ok := st.beIDs.alloc(); ok {
+			return id
+		}
+		id := pl.freeBE[len(pl.freeBE)-1]
+		pl.freeBE = pl.freeBE[:len(pl.freeBE)-1]
+		delete(pl.beZero, id)
+		for i, x := range pl.rnDelIDs {
+			if x == id {
+				pl.rnDelIDs[i] = 0 // the slot's new reverse NAT state is set by the write
+			}
+		}
+		// The old backend's reverse NAT entry is deleted and its slot overwritten: forget
+		// it in the mirror now, as the clearing of the slot is skipped.
+		st.rn[id] = rnAbsent
+		if k := st.beVals[id].key().u64(); st.bes[k] == id {
+			delete(st.bes, k)
+		}
+		return id
+	}
+
+	m := d.opts.MaglevTableSize
+	pl.svcRecs = make([]*svcRec, len(puts))
+	pl.beIDs, pl.beVals = make([]uint32, 0, nbe), make([]lbBackend, 0, nbe)
+	pl.rnKeys, pl.rnVals, pl.rnIDs = make([]lbRevnatKey, 0, nbe), make([]lbRevnatVal, 0, nbe), make([]uint32, 0, nbe)
+	pl.svcKeys, pl.svcVals = make([]lbSvcKey, 0, len(puts)), make([]lbSvcVal, 0, len(puts))
+	if len(st.bes) == 0 && added > 0 {
+		st.bes = make(map[uint64]uint32, added)
+	}
+	if len(st.svcs) == 0 && len(puts) > 0 {
+		st.svcs = make(map[uint64]*svcRec, len(puts))
+	}
+	recs := make([]svcRec, len(puts))
+	rnNew := 0 // reverse NAT keys not yet in the map
+	idSlab := make([]uint32, nbe)
+	x = 0
+	for i := range puts {
+		p := &puts[i]
+		rec := st.svcs[p.key.u64()]
+		var sid uint32
+		if rec != nil {
+			sid = rec.val.Id
+		} else {
+			sid = allocSvc()
+		}
+		ids := idSlab[:len(p.bes):len(p.bes)]
+		idSlab = idSlab[len(p.bes):]
+		for j, bk := range p.keys {
+			id := found[x]
+			x++
+			if id == 0 {
+				id = allocBE()
+			}
+			ids[j] = id
+			old := st.beVals[id]
+			v := p.bes[j]
+			v.SvcId = sid
+			if old != v {
+				pl.beIDs = append(pl.beIDs, id)
+				pl.beVals = append(pl.beVals, v)
+			}
+			if rec == nil || old.SvcId != sid || st.rn[id] != rnOK {
+				if found[x-1] == 0 || st.rn[id] == rnAbsent {
+					rnNew++
+				}
+				pl.rnKeys = append(pl.rnKeys, bk)
+				pl.rnVals = append(pl.rnVals, revnatOf(p.key, sid))
+				pl.rnIDs = append(pl.rnIDs, id)
+			}
+		}
+		cids := make([]uint32, len(p.cidx))
+		for j, c := range p.cidx {
+			cids[j] = ids[c]
+		}
+		sv := lbSvcVal{Id: sid, Count: uint16(len(cids)), Fingerprint: fingerprint(m, p.cand, cids)}
+		if len(cids) > 0 && (rec == nil || rec.val.Count == 0 || rec.val.Fingerprint != sv.Fingerprint) {
+			pl.rows = append(pl.rows, row{id: sid, cand: p.cand, ids: cids})
+		}
+		if len(cids) == 0 && rec != nil && rec.val.Count > 0 {
+			pl.rowDel[sid] = struct{}{}
+		}
+		if rec == nil || rec.val != sv {
+			pl.svcKeys = append(pl.svcKeys, p.key)
+			pl.svcVals = append(pl.svcVals, sv)
+		}
+		recs[i] = svcRec{val: sv, ids: ids}
+		pl.svcRecs[i] = &recs[i]
+	}
+
+	pl.deleteFirst = len(st.svcs)+newSvcs > int(d.opts.MaxServices) || rnPresent+rnNew > int(d.opts.MaxBackends)
+	stats, err := d.execute(puts, &pl)
+	stats.Duration = time.Since(start)
+	if err != nil {
+		if st2, rerr := d.readState(); rerr == nil {
+			d.st = st2
+		}
+		return stats, err
+	}
+	return stats, nil
+}
