@@ -19,6 +19,8 @@
 //     the receiving interface (XDP_TX; see L2Responder).
 //   - TCIngressProgram: the same for TC ingress (TC_ACT_OK, TC_ACT_SHOT), through the
 //     kernel's checksum helpers so that offloaded (CHECKSUM_PARTIAL) packets stay correct.
+//     The TC programs read headers from the skb's linear area and do not pull: a packet
+//     whose headers are not linear passes untouched.
 //   - TCEgressProgram: reverse NAT for TC egress: a packet whose (source address, source
 //     port, protocol) is a programmed backend gets its frontend's VIP and port as source.
 //
