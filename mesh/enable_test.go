@@ -7,19 +7,21 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ciliumkit/ciliumkit/mesh"
 )
 
-// TestEnable turns on the clustermesh-apiserver of one cluster behind a LoadBalancer
-// that has no address yet: certificates and release are in place, no peer is
-// configured, and status says why the cluster cannot be reached yet.
-func TestEnable(t *testing.T) {
-	cs := startClusters(t, "tokyo")
+// TestEnableThenOneWay turns on the clustermesh-apiserver of one cluster behind a
+// LoadBalancer that has no address yet: certificates and release are in place, no peer
+// is configured, and status says why the cluster cannot be reached yet. Then tokyo is
+// connected one way to hk.
+func TestEnableThenOneWay(t *testing.T) {
+	cs := startClusters(t, "tokyo", "hk")
 	e := cs[0].env
-	ts := targets(cs)
+	ts := targets(cs)[:1]
 	ctx := context.Background()
 	var logs bytes.Buffer
 	opts := &mesh.ConnectOptions{Enable: mesh.EnableOptions{ServiceType: mesh.LoadBalancer},
@@ -66,5 +68,45 @@ func TestEnable(t *testing.T) {
 		if rvs[k] != v {
 			t.Errorf("%s changed on the second Enable", k)
 		}
+	}
+
+	// One way: tokyo's agents see hk; hk is not configured to see tokyo.
+	if err := setLBIngress(ctx, e, corev1.LoadBalancerIngress{IP: "198.51.100.10"}); err != nil {
+		t.Fatal(err)
+	}
+	hk := cs[1]
+	hk.target.Values["clustermesh"] = map[string]any{"apiserver": map[string]any{"service": map[string]any{"type": "NodePort"}}}
+	both := []mesh.Target{cs[0].target, hk.target}
+	rep, err = mesh.Connect(ctx, both, &mesh.ConnectOptions{Topology: mesh.OneWay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Clusters[0].ServiceType != mesh.LoadBalancer || rep.Clusters[1].ServiceType != mesh.NodePort ||
+		len(rep.Clusters[0].Peers) != 1 || len(rep.Clusters[1].Peers) != 0 {
+		t.Errorf("one-way report %+v", rep.Clusters)
+	}
+	_, apiserver := podSpecs(t, e)
+	verifyLink(t, e, apiserver, "kvstoremesh", peerEntry(t, e, mesh.SecretKVStoreMesh, "hk"), hk.env)
+	if d := secret(t, hk.env, mesh.SecretClusterMesh).Data; len(d) != 0 {
+		t.Errorf("hk has peers %v in a one-way mesh", d)
+	}
+	markReady(t, e)
+	markReady(t, hk.env)
+	oneWay, err := mesh.MeshStatus(ctx, both, mesh.OneWay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !oneWay.Ready() {
+		t.Errorf("one-way mesh: %q", oneWay.Problems)
+	}
+	if p := oneWay.Clusters[0].Peer("hk"); p == nil || p.Mutual == nil || *p.Mutual {
+		t.Errorf("tokyo's peer hk: %+v", p)
+	}
+	full, err := mesh.MeshStatus(ctx, both, mesh.FullMesh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasProblem(full, "hk: peer tokyo not configured") || !hasProblem(full, "tokyo: peer hk is configured on one side only") {
+		t.Errorf("one-way mesh judged as full mesh: %q", full.Problems)
 	}
 }
