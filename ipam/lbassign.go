@@ -81,10 +81,13 @@ func (a *LBAllocator) Assign(svc *corev1.Service) LBAssignment {
 		return res
 	}
 	res.Managed = true
-	s := a.services[lbKey{svc.Namespace, svc.Name}]
+	key := lbKey{svc.Namespace, svc.Name}
+	s := a.services[key]
 	if s == nil {
-		_ = a.Adopt(svc)
-		s = a.services[lbKey{svc.Namespace, svc.Name}]
+		s = &lbService{key: key}
+		a.services[key] = s
+		s.update(svc)
+		_ = a.adoptStatus(s, svc)
 	} else {
 		s.update(svc)
 	}
@@ -131,6 +134,12 @@ func (a *LBAllocator) Adopt(svc *corev1.Service) error {
 		a.services[key] = s
 	}
 	s.update(svc)
+	return a.adoptStatus(s, svc)
+}
+
+// adoptStatus holds the addresses of svc's status.loadBalancer.ingress for s.
+func (a *LBAllocator) adoptStatus(s *lbService, svc *corev1.Service) error {
+	key := s.key
 	var errs []error
 	for _, in := range svc.Status.LoadBalancer.Ingress {
 		if in.IP == "" {
