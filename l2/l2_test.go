@@ -113,6 +113,9 @@ func TestCalculate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if want := float64(tc.services) / tc.t.RetryPeriod.Seconds(); e.UnthrottledRenewalsPerSecond != want {
+				t.Errorf("unthrottled renewals %v, want %v", e.UnthrottledRenewalsPerSecond, want)
+			}
 			if e.FailoverMin != tc.min || e.FailoverMax != tc.max || fmt.Sprintf("%.3f", e.LeaseRequestsPerSecond) != fmt.Sprintf("%.3f", tc.load) ||
 				e.ClientQPS != tc.wantQPS || e.ClientBurst != tc.wantBurst {
 				t.Errorf("got %+v", e)

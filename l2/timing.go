@@ -79,8 +79,14 @@ type Estimate struct {
 	// another node taking over: LeaseDuration - RenewDeadline .. LeaseDuration + RenewDeadline.
 	FailoverMin, FailoverMax time.Duration
 	// LeaseRequestsPerSecond is the lease renewal load on the API server, about
-	// services / RenewDeadline (in seconds), as Cilium's documentation estimates it.
+	// services / RenewDeadline (in seconds), as Cilium's documentation estimates it: the
+	// rate each lease needs to be renewed within its deadline.
 	LeaseRequestsPerSecond float64
+	// UnthrottledRenewalsPerSecond is services / RetryPeriod: client-go's leader election
+	// attempts a renewal every RetryPeriod, so an agent leading every Service asks for this
+	// rate when its rate limit does not hold it back. ClientQPS is sized on
+	// LeaseRequestsPerSecond; the limiter delays the surplus without losing leases.
+	UnthrottledRenewalsPerSecond float64
 	// ClientQPS is the k8sClientRateLimit.qps to set: the base rate plus the lease load,
 	// rounded up. ClientBurst is k8sClientRateLimit.burst: at least the base burst and
 	// twice ClientQPS, so that renewals after a stall fit in one burst.
@@ -113,10 +119,11 @@ func Calculate(t Timing, services int, opts *EstimateOptions) (Estimate, error) 
 	load := float64(services) / t.RenewDeadline.Seconds()
 	qps := baseQPS + int(math.Ceil(load))
 	return Estimate{
-		FailoverMin:            t.LeaseDuration - t.RenewDeadline,
-		FailoverMax:            t.LeaseDuration + t.RenewDeadline,
-		LeaseRequestsPerSecond: load,
-		ClientQPS:              qps,
-		ClientBurst:            max(baseBurst, 2*qps),
+		FailoverMin:                  t.LeaseDuration - t.RenewDeadline,
+		FailoverMax:                  t.LeaseDuration + t.RenewDeadline,
+		LeaseRequestsPerSecond:       load,
+		UnthrottledRenewalsPerSecond: float64(services) / t.RetryPeriod.Seconds(),
+		ClientQPS:                    qps,
+		ClientBurst:                  max(baseBurst, 2*qps),
 	}, nil
 }
