@@ -63,7 +63,7 @@ func TestFromService(t *testing.T) {
 	}
 
 	for name, ann := range map[string]map[string]string{
-		"not global": nil,
+		"not global":   nil,
 		"global false": {"service.cilium.io/global": "false"},
 		"unshared":     {"service.cilium.io/global": "true", "service.cilium.io/shared": "false"},
 	} {
