@@ -8,7 +8,8 @@
 //	cilium/synced/<cluster>/cilium/state/services/v1       sync canary (RFC 3339 time)
 //	cilium/.heartbeat                                      liveness (RFC 3339 time)
 //
-// An Exporter writes a cluster's services (Upsert, Delete, or Sync to an exact set), its
+// FromService turns a Service and its EndpointSlices into the ClusterService Cilium's
+// operator would export. An Exporter writes a cluster's services (Upsert, Delete, or Sync to an exact set), its
 // config, canary and heartbeat; an Importer lists and watches another
 // cluster's services, survives etcd restarts, reconnects and compactions by re-listing
 // and diffing (nothing lost, nothing reported twice), and treats the remote data as
