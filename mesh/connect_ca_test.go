@@ -17,6 +17,7 @@ import (
 // Cilium with the CA its chart generated. Refusing is the default; merging puts both
 // CAs in each trust bundle, and the links verify across CAs.
 func TestConnectCAMismatch(t *testing.T) {
+	t.Parallel()
 	cs := startClusters(t, "tokyo", "hk")
 	tokyo, hk := cs[0], cs[1]
 	ts := targets(cs)

@@ -20,6 +20,7 @@ import (
 // before hk is connected, leaving tokyo connected one way) and in the middle of hk's
 // Helm upgrade. Each next run must converge on the full mesh.
 func TestConnectRecovers(t *testing.T) {
+	t.Parallel()
 	cs := startClusters(t, "tokyo", "hk")
 	tokyo, hk := cs[0], cs[1]
 	ts := targets(cs)

@@ -19,6 +19,7 @@ import (
 // first run fails on discovery (no load balancer has answered yet) before connecting
 // anything; once the Services have ingress, the run completes.
 func TestConnectThreeClusters(t *testing.T) {
+	t.Parallel()
 	cs := startClusters(t, "tokyo", "hk", "osaka")
 	types := []mesh.ServiceType{mesh.LoadBalancer, mesh.LoadBalancer, mesh.NodePort}
 	for i, c := range cs {

@@ -19,6 +19,7 @@ import (
 // is configured, and status says why the cluster cannot be reached yet. Then tokyo is
 // connected one way to hk.
 func TestEnableThenOneWay(t *testing.T) {
+	t.Parallel()
 	cs := startClusters(t, "tokyo", "hk")
 	e := cs[0].env
 	ts := targets(cs)[:1]
