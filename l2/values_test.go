@@ -25,14 +25,7 @@ func TestHelmValuesRenderedByChart(t *testing.T) {
 	}
 	// The platform's own values: kube-proxy replacement needs the API server address.
 	maps.Copy(vals, map[string]any{"k8sServiceHost": "10.0.0.1", "k8sServicePort": 6443})
-	path, err := testenv.CiliumChartPath()
-	if err != nil {
-		t.Skipf("cilium chart: %v", err)
-	}
-	c, err := chart.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testenv.CiliumChart(t)
 	m, err := chart.Render(c, vals, nil)
 	if err != nil {
 		t.Fatalf("render: %v", err)

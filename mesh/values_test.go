@@ -24,14 +24,7 @@ func TestHelmValuesUnknownCluster(t *testing.T) {
 // TestHelmValuesRenderCiliumChart renders each cluster's values through the real Cilium
 // chart and checks that cilium-config carries the plan.
 func TestHelmValuesRenderCiliumChart(t *testing.T) {
-	path, err := testenv.CiliumChartPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := chart.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testenv.CiliumChart(t)
 	seed, err := mesh.NewPlan(seedSpec(), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -14,14 +14,7 @@ import (
 )
 
 func TestInstallOrUpgrade(t *testing.T) {
-	path, err := testenv.CiliumChartPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := chart.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testenv.CiliumChart(t)
 	e := testenv.Start(t, &testenv.Options{Name: "install"})
 	ctx := context.Background()
 	vals := map[string]any{"cluster": map[string]any{"name": "tokyo", "id": 1}, "operator": map[string]any{"replicas": 1}}

@@ -10,14 +10,7 @@ import (
 )
 
 func TestRenderCiliumChart(t *testing.T) {
-	path, err := testenv.CiliumChartPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := chart.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testenv.CiliumChart(t)
 	if c.Metadata.Version != "1.19.3" {
 		t.Errorf("chart version %s, want 1.19.3 (the Cilium module in go.mod)", c.Metadata.Version)
 	}
@@ -50,7 +43,7 @@ func TestRenderCiliumChart(t *testing.T) {
 		})
 	}
 	// The chart's own validation runs: "default" cannot carry a cluster ID.
-	_, err = chart.Render(c, map[string]any{"cluster": map[string]any{"name": "default", "id": 3}}, nil)
+	_, err := chart.Render(c, map[string]any{"cluster": map[string]any{"name": "default", "id": 3}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "cannot use default value with cluster.id") {
 		t.Errorf("render of cluster default/3: err = %v, want the chart's validation failure", err)
 	}

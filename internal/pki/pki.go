@@ -135,19 +135,11 @@ func NewCA(o Options) (*CA, error) {
 		IsCA:                  true,
 		SubjectKeyId:          ski,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	p, err := sign(tmpl, tmpl, key, key)
 	if err != nil {
 		return nil, fmt.Errorf("pki: create CA %q: %w", o.CommonName, err)
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	keyPEM, err := encodeKey(key)
-	if err != nil {
-		return nil, err
-	}
-	return &CA{Cert: cert, Key: key, CertPEM: encodeCert(der), KeyPEM: keyPEM}, nil
+	return &CA{Cert: p.Cert, Key: key, CertPEM: p.CertPEM, KeyPEM: p.KeyPEM}, nil
 }
 
 // Issue signs a new leaf certificate for o with the CA.
@@ -187,9 +179,18 @@ func (ca *CA) Issue(o Options) (*Pair, error) {
 		BasicConstraintsValid: true,
 		AuthorityKeyId:        ca.Cert.SubjectKeyId,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
+	p, err := sign(tmpl, ca.Cert, key, ca.Key)
 	if err != nil {
 		return nil, fmt.Errorf("pki: issue %q: %w", o.CommonName, err)
+	}
+	return p, nil
+}
+
+// sign creates the certificate tmpl for key, signed by parent's signer, and encodes both.
+func sign(tmpl, parent *x509.Certificate, key, signer crypto.Signer) (*Pair, error) {
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), signer)
+	if err != nil {
+		return nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
