@@ -19,7 +19,9 @@
 // # Supported Cilium versions
 //
 // ciliumkit builds against the Go API of Cilium v1.19.3 and is tested against the Cilium
-// Helm chart 1.19.3 from that module. Helm values it renders target charts 1.18 and 1.19;
-// where the two differ (clustermesh.config.clusters is a list before 1.19 and a map keyed
-// by cluster name from 1.19) the renderer takes the chart version.
+// Helm chart 1.19.3 from that module. mesh.Preflight accepts charts 1.16 to 1.19
+// (mesh.SupportedChartVersions); where they differ (clustermesh.config.clusters is a list
+// before 1.19 and a map keyed by cluster name from 1.19) the renderer takes the chart
+// version. Cilium v1.20 cannot be used as a Go dependency yet (its dependency
+// github.com/cilium/statedb v0.8.4 is not served by the module proxy).
 package ciliumkit
