@@ -1,5 +1,5 @@
 // Package datapath ships ciliumkit's own small BPF programs and programs their eBPF maps
-// from typed Go APIs. It is the library for an optional thin agent (not shipped yet) that makes a
+// from typed Go APIs. It is used by the optional thin agent (examples/thin-agent) that makes a
 // plain Linux node reach global services, apply egress gateway policy and answer ARP for
 // LB IPs.
 //
