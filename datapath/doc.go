@@ -1,7 +1,7 @@
 // Package datapath ships ciliumkit's own small BPF programs and programs their eBPF maps
-// from typed Go APIs. It is used by the optional thin agent (examples/thin-agent) that makes a
-// plain Linux node reach global services, apply egress gateway policy and answer ARP for
-// LB IPs.
+// from typed Go APIs. The optional thin agent (examples/thin-agent) uses it to make a plain
+// Linux node reach the mesh's services; the package also programs the egress gateway LPM
+// map and the L2 responder map that answers ARP for LB IPs.
 //
 // # Programs
 //
