@@ -123,23 +123,7 @@ func TestCIDRAllocatorMatchesBruteForce(t *testing.T) {
 			addr := netip.AddrFrom4([4]byte{10, 0, byte(rng.IntN(256)), byte(rng.IntN(256))})
 			reserved = append(reserved, netip.PrefixFrom(addr, bits).Masked())
 		}
-		a := ipam.NewCIDRAllocator(reserved)
-		taken := slices.Clone(reserved)
-		for req := range 20 {
-			bits := 18 + rng.IntN(8)
-			got, err := a.Allocate([]netip.Prefix{pool}, bits)
-			want, ok := bruteFirstFree(pool, bits, taken)
-			if !ok {
-				if !errors.Is(err, ipam.ErrPoolExhausted) {
-					t.Fatalf("round %d request %d /%d: got %v, %v; want exhausted", round, req, bits, got, err)
-				}
-				continue
-			}
-			if err != nil || got != want {
-				t.Fatalf("round %d request %d /%d: got %v, %v; want %v (reserved %v)", round, req, bits, got, err, want, reserved)
-			}
-			taken = append(taken, got)
-		}
+		checkAgainstBruteForce(t, round, pool, reserved, func() int { return 18 + rng.IntN(8) })
 	}
 }
 
@@ -155,23 +139,7 @@ func TestCIDRAllocatorMatchesBruteForceIPv6(t *testing.T) {
 			a[7], a[8], a[9] = byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))
 			reserved = append(reserved, netip.PrefixFrom(netip.AddrFrom16(a), 58+rng.IntN(14)).Masked())
 		}
-		a := ipam.NewCIDRAllocator(reserved)
-		taken := slices.Clone(reserved)
-		for req := range 20 {
-			bits := 58 + rng.IntN(10)
-			got, err := a.Allocate([]netip.Prefix{pool}, bits)
-			want, ok := bruteFirstFree(pool, bits, taken)
-			if !ok {
-				if !errors.Is(err, ipam.ErrPoolExhausted) {
-					t.Fatalf("round %d request %d /%d: got %v, %v; want exhausted", round, req, bits, got, err)
-				}
-				continue
-			}
-			if err != nil || got != want {
-				t.Fatalf("round %d request %d /%d: got %v, %v; want %v (reserved %v)", round, req, bits, got, err, want, reserved)
-			}
-			taken = append(taken, got)
-		}
+		checkAgainstBruteForce(t, round, pool, reserved, func() int { return 58 + rng.IntN(10) })
 	}
 }
 
@@ -233,5 +201,28 @@ func TestValidateCIDR(t *testing.T) {
 	}
 	if err := ipam.ValidateCIDR(netip.Prefix{}); !errors.Is(err, ipam.ErrInvalidCIDR) {
 		t.Errorf("ValidateCIDR(zero) = %v, want ErrInvalidCIDR", err)
+	}
+}
+
+// checkAgainstBruteForce makes 20 requests of lengths from nextBits on an allocator over
+// reserved and checks each against a brute-force search of pool.
+func checkAgainstBruteForce(t *testing.T, round int, pool netip.Prefix, reserved []netip.Prefix, nextBits func() int) {
+	t.Helper()
+	a := ipam.NewCIDRAllocator(reserved)
+	taken := slices.Clone(reserved)
+	for req := range 20 {
+		bits := nextBits()
+		got, err := a.Allocate([]netip.Prefix{pool}, bits)
+		want, ok := bruteFirstFree(pool, bits, taken)
+		if !ok {
+			if !errors.Is(err, ipam.ErrPoolExhausted) {
+				t.Fatalf("round %d request %d /%d: got %v, %v; want exhausted", round, req, bits, got, err)
+			}
+			continue
+		}
+		if err != nil || got != want {
+			t.Fatalf("round %d request %d /%d: got %v, %v; want %v (reserved %v)", round, req, bits, got, err, want, reserved)
+		}
+		taken = append(taken, got)
 	}
 }

@@ -94,20 +94,28 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
+// bpffsAndConfig mounts a fresh bpffs for pinning and writes the sample config; it
+// returns both paths.
+func bpffsAndConfig(t *testing.T) (pin, cfg string) {
+	t.Helper()
+	pin = t.TempDir()
+	if err := unix.Mount("bpf", pin, "bpf", 0, "mode=0700"); err != nil {
+		testenv.Unavailable(t, "mount bpffs: "+err.Error())
+	}
+	t.Cleanup(func() { unix.Unmount(pin, unix.MNT_DETACH) })
+	cfg = filepath.Join(t.TempDir(), "services.yaml")
+	if err := os.WriteFile(cfg, []byte(sample), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return pin, cfg
+}
+
 // TestRunPinned runs the agent twice against a real bpffs: the first run writes the
 // services, the second finds them pinned and writes nothing, and a fresh Load reads them
 // back.
 func TestRunPinned(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	pin := t.TempDir()
-	if err := unix.Mount("bpf", pin, "bpf", 0, "mode=0700"); err != nil {
-		testenv.Unavailable(t, "mount bpffs: "+err.Error())
-	}
-	t.Cleanup(func() { unix.Unmount(pin, unix.MNT_DETACH) })
-	cfg := filepath.Join(t.TempDir(), "services.yaml")
-	if err := os.WriteFile(cfg, []byte(sample), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pin, cfg := bpffsAndConfig(t)
 	stats := func() map[string]int {
 		var out bytes.Buffer
 		if err := run(context.Background(), cfg, "", pin, &out); err != nil {
@@ -157,15 +165,7 @@ func TestAttachInNamespace(t *testing.T) {
 		t.Fatalf("ip netns add: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	pin := t.TempDir()
-	if err := unix.Mount("bpf", pin, "bpf", 0, "mode=0700"); err != nil {
-		testenv.Unavailable(t, "mount bpffs: "+err.Error())
-	}
-	t.Cleanup(func() { unix.Unmount(pin, unix.MNT_DETACH) })
-	cfg := filepath.Join(t.TempDir(), "services.yaml")
-	if err := os.WriteFile(cfg, []byte(sample), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pin, cfg := bpffsAndConfig(t)
 	agent := func() string {
 		out, err := exec.Command("ip", "netns", "exec", ns, bin, "-config", cfg, "-iface", "lo", "-pin-dir", pin).CombinedOutput()
 		if err != nil {
