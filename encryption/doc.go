@@ -1,6 +1,9 @@
-// Package encryption will configure Cilium transparent encryption: WireGuard keys, peers
-// and MTU, IPsec key secrets, and the matching Helm values.
+// Package encryption configures Cilium transparent encryption as typed Go: the Helm values
+// for WireGuard and IPsec, the pod MTU Cilium settles on under WireGuard, WireGuard key
+// pairs and the peer list a node derives from CiliumNode objects, and the
+// cilium-ipsec-keys Secret with its key line format.
 //
-// It holds no API yet; no issue has scheduled it. Until then, set Cilium's
-// encryption.enabled / encryption.type Helm values in the values passed to mesh.Connect.
+// Everything here is pure: no I/O, no package-level mutable state, no printing. Errors wrap
+// the sentinels in errors.go and name the offending object and value, but never include
+// key material (WireGuard private keys, IPsec keys).
 package encryption
