@@ -34,11 +34,25 @@ func SelectGateway(uid string, gateways []Gateway) (Gateway, error) {
 	case 1:
 		return gateways[0], nil
 	}
+	return pick(uid, sortedByIP(gateways)), nil
+}
+
+// sortedByIP returns a copy of gateways sorted by IP, as Cilium orders them.
+func sortedByIP(gateways []Gateway) []Gateway {
 	sorted := slices.Clone(gateways)
 	slices.SortStableFunc(sorted, func(a, b Gateway) int { return a.IP.Compare(b.IP) })
+	return sorted
+}
+
+// pick returns the gateway of endpoint uid among sorted (at least one gateway, sorted by
+// IP): the one at index FNV-32a(uid) mod N.
+func pick(uid string, sorted []Gateway) Gateway {
+	if len(sorted) == 1 {
+		return sorted[0]
+	}
 	h := fnv.New32a()
 	h.Write([]byte(uid))
-	return sorted[h.Sum32()%uint32(len(sorted))], nil
+	return sorted[h.Sum32()%uint32(len(sorted))]
 }
 
 // Entries returns the datapath entries of a policy: for each IPv4 address of each
@@ -47,10 +61,11 @@ func SelectGateway(uid string, gateways []Gateway) (Gateway, error) {
 // NoGateway (traffic is dropped). Non-IPv4 prefixes are skipped.
 func Entries(endpoints []Endpoint, destinations, excluded []netip.Prefix, gateways []Gateway) []Entry {
 	var out []Entry
+	sorted := sortedByIP(gateways) // once, not per endpoint
 	for _, ep := range endpoints {
 		gw := Gateway{IP: NoGateway(), EgressIP: NoGateway()}
-		if g, err := SelectGateway(ep.UID, gateways); err == nil {
-			gw = g
+		if len(sorted) > 0 {
+			gw = pick(ep.UID, sorted)
 		}
 		for _, ip := range ep.IPs {
 			if !ip.Is4() {
