@@ -76,22 +76,8 @@ func parseLBBlock(b ciliumv2.CiliumLoadBalancerIPPoolIPBlock, reserve bool) (lbB
 	}
 }
 
-// lbLastAddr is the highest address of p (p masked).
-func lbLastAddr(p netip.Prefix) netip.Addr {
-	a := p.Addr().As16()
-	bits := p.Bits()
-	if p.Addr().Is4() {
-		bits += 96
-	}
-	for i := bits; i < 128; i++ {
-		a[i/8] |= 0x80 >> (i % 8)
-	}
-	ip := netip.AddrFrom16(a)
-	if p.Addr().Is4() {
-		ip = ip.Unmap()
-	}
-	return ip
-}
+// lbLastAddr is the highest address of p.
+func lbLastAddr(p netip.Prefix) netip.Addr { return fromU128(spanOf(p).to, p.Addr().Is6()) }
 
 // parseLBBlocks parses every block of pool, sorted by address, and reports every bad
 // block and every overlap between two blocks of the pool, joined.
