@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"github.com/ciliumkit/ciliumkit/mesh"
@@ -23,12 +24,7 @@ func FlowSlot(src, dst netip.AddrPort, proto mesh.Protocol, m uint32) uint32 {
 // integers.
 func flowHash(src, dst netip.AddrPort, proto mesh.Protocol) uint64 {
 	s, d := src.Addr().As4(), dst.Addr().As4()
-	a := uint64(be32(s))<<32 | uint64(be32(d))
+	a := uint64(binary.BigEndian.Uint32(s[:]))<<32 | uint64(binary.BigEndian.Uint32(d[:]))
 	b := uint64(src.Port())<<32 | uint64(dst.Port())<<16 | uint64(proto)
 	return mix64(a ^ mix64(b^flowSeed))
-}
-
-// be32 reads a 4-byte address as a host-order integer.
-func be32(a [4]byte) uint32 {
-	return uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
 }
