@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // Access is how other clusters reach a cluster's clustermesh-apiserver, as discovered
@@ -115,6 +116,12 @@ func DiscoverAccess(ctx context.Context, t Target) (*Access, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: read Service %s/%s: %w", t.Cluster.Name, t.namespace(), APIServerName, err)
 	}
+	return serviceAccess(ctx, kube, t, svc)
+}
+
+// serviceAccess is AccessFromService for svc, the clustermesh-apiserver Service already
+// read from t, listing t's Nodes through kube when svc is a NodePort.
+func serviceAccess(ctx context.Context, kube kubernetes.Interface, t Target, svc *corev1.Service) (*Access, error) {
 	var nodes []corev1.Node
 	if svc.Spec.Type == corev1.ServiceTypeNodePort {
 		nl, err := kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})

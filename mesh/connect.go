@@ -280,7 +280,7 @@ func discover(ctx context.Context, kube kubernetes.Interface, t Target) (*corev1
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster %q: read Service %s/%s: %w", t.Cluster.Name, t.namespace(), APIServerName, err)
 	}
-	a, err := DiscoverAccess(ctx, t)
+	a, err := serviceAccess(ctx, kube, t, svc)
 	if err != nil {
 		return svc, nil, err
 	}

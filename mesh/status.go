@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // Connectivity is what the agents report about their connections to a peer.
@@ -97,7 +98,7 @@ func Status(ctx context.Context, t Target) (*ClusterStatus, error) {
 		return nil, fmt.Errorf("cluster %q: read Service %s/%s: %w", name, ns, APIServerName, err)
 	default:
 		st.ServiceType = ServiceType(svc.Spec.Type)
-		if a, err := DiscoverAccess(ctx, t); err != nil {
+		if a, err := serviceAccess(ctx, kube, t, svc); err != nil {
 			st.AccessError = err.Error()
 		} else {
 			st.Access = a
@@ -111,42 +112,35 @@ func Status(ctx context.Context, t Target) (*ClusterStatus, error) {
 	default:
 		st.APIServer = deploymentStatus(d)
 	}
-	agent, err := readPeers(ctx, t, SecretClusterMesh)
+	agent, names, err := readPeers(ctx, kube, t, SecretClusterMesh)
 	if err != nil {
 		return nil, err
 	}
-	kvm, err := readPeers(ctx, t, SecretKVStoreMesh)
+	kvm, _, err := readPeers(ctx, kube, t, SecretKVStoreMesh)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for n := range agent {
-		names = append(names, n)
-	}
-	sortStrings(names)
 	for _, n := range names {
 		st.Peers = append(st.Peers, PeerStatus{Name: n, Agent: agent[n], KVStoreMesh: kvm[n], Connectivity: ConnectivityUnknown})
 	}
 	return st, nil
 }
 
-func readPeers(ctx context.Context, t Target, secret string) (map[string]*PeerConfig, error) {
-	kube, err := t.kube()
-	if err != nil {
-		return nil, err
-	}
+// readPeers reads the peers of the Secret called secret in t (see PeersFromSecretData);
+// none when the Secret does not exist.
+func readPeers(ctx context.Context, kube kubernetes.Interface, t Target, secret string) (map[string]*PeerConfig, []string, error) {
 	s, err := kube.CoreV1().Secrets(t.namespace()).Get(ctx, secret, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cluster %q: read Secret %s/%s: %w", t.Cluster.Name, t.namespace(), secret, err)
+		return nil, nil, fmt.Errorf("cluster %q: read Secret %s/%s: %w", t.Cluster.Name, t.namespace(), secret, err)
 	}
-	peers, _, err := PeersFromSecretData(s.Data)
+	peers, names, err := PeersFromSecretData(s.Data)
 	if err != nil {
-		return nil, fmt.Errorf("cluster %q: Secret %s/%s: %w", t.Cluster.Name, t.namespace(), secret, err)
+		return nil, nil, fmt.Errorf("cluster %q: Secret %s/%s: %w", t.Cluster.Name, t.namespace(), secret, err)
 	}
-	return peers, nil
+	return peers, names, nil
 }
 
 func deploymentStatus(d *appsv1.Deployment) DeploymentStatus {

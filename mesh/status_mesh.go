@@ -130,5 +130,3 @@ func Wait(ctx context.Context, targets []Target, o *WaitOptions) (*MeshState, er
 		}
 	}
 }
-
-func sortStrings(s []string) { slices.Sort(s) }
