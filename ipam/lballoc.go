@@ -98,11 +98,8 @@ type lbHolding struct {
 	holders    []*lbService
 }
 
-func lbLessRange(a, b *lbRange) bool     { return lbLessAddr(a.alloc.first, b.alloc.first) }
-func lbLessHolding(a, b *lbHolding) bool { return lbLessAddr(a.ip, b.ip) }
-func lbLessAddr(a, b netip.Addr) bool {
-	return lbCompareAddr(a, b) < 0
-}
+func lbLessRange(a, b *lbRange) bool     { return a.alloc.first.Less(b.alloc.first) }
+func lbLessHolding(a, b *lbHolding) bool { return a.ip.Less(b.ip) }
 
 // NewLBAllocator returns an empty allocator: no pools, no Services.
 func NewLBAllocator() *LBAllocator {
@@ -150,7 +147,7 @@ func (a *LBAllocator) rebuild() {
 	slices.SortFunc(byAge, func(x, y *lbPool) int {
 		return cmp.Or(x.created.Compare(y.created), cmp.Compare(x.name, y.name))
 	})
-	accepted := btree.NewG(16, func(x, y lbInterval) bool { return lbLessAddr(x.first, y.first) })
+	accepted := btree.NewG(16, lbLessInterval)
 	owner := map[lbInterval]string{}
 	a.ranges.Clear(false)
 	a.order = a.order[:0]

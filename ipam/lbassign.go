@@ -198,7 +198,7 @@ func (a *LBAllocator) hold(s *lbService, ip netip.Addr) error {
 	}
 	if h.sharingKey != "" {
 		list := a.sharing[h.sharingKey]
-		i, _ := slices.BinarySearchFunc(list, ip, lbCompareAddr)
+		i, _ := slices.BinarySearchFunc(list, ip, netip.Addr.Compare)
 		a.sharing[h.sharingKey] = slices.Insert(list, i, ip)
 	}
 	s.addIP(ip)
@@ -224,7 +224,7 @@ func (a *LBAllocator) release(s *lbService, ip netip.Addr) {
 	}
 	if h.sharingKey != "" {
 		list := a.sharing[h.sharingKey]
-		if i, ok := slices.BinarySearchFunc(list, ip, lbCompareAddr); ok {
+		if i, ok := slices.BinarySearchFunc(list, ip, netip.Addr.Compare); ok {
 			list = slices.Delete(list, i, i+1)
 		}
 		if len(list) == 0 {
@@ -241,7 +241,7 @@ func (a *LBAllocator) prune(s *lbService) {
 	for _, ip := range slices.Clone(s.ips) {
 		switch {
 		case len(s.req.IPs) > 0:
-			if _, ok := slices.BinarySearchFunc(s.req.IPs, ip, lbCompareAddr); !ok {
+			if _, ok := slices.BinarySearchFunc(s.req.IPs, ip, netip.Addr.Compare); !ok {
 				a.release(s, ip)
 				continue
 			}

@@ -93,12 +93,7 @@ func parseLBBlocks(pool *ciliumv2.CiliumLoadBalancerIPPool) ([]lbBlock, error) {
 		}
 		blocks = append(blocks, lb)
 	}
-	slices.SortFunc(blocks, func(a, b lbBlock) int {
-		if c := a.bounds.first.BitLen() - b.bounds.first.BitLen(); c != 0 {
-			return c
-		}
-		return a.bounds.first.Compare(b.bounds.first)
-	})
+	slices.SortFunc(blocks, func(a, b lbBlock) int { return a.bounds.first.Compare(b.bounds.first) })
 	for i := 1; i < len(blocks); i++ {
 		if blocks[i-1].bounds.overlaps(blocks[i].bounds) {
 			errs = append(errs, fmt.Errorf("pool %q: blocks %s-%s and %s-%s overlap: %w", pool.Name,

@@ -149,7 +149,7 @@ func FuzzParseLBRequest(f *testing.F) {
 			if !ip.IsValid() || ip.Zone() != "" || ip.Is4In6() {
 				t.Fatalf("%q: bad address %v", ips, ip)
 			}
-			if i > 0 && lbCompareAddr(req.IPs[i-1], ip) >= 0 {
+			if i > 0 && req.IPs[i-1].Compare(ip) >= 0 {
 				t.Fatalf("%q: IPs not sorted and unique: %v", ips, req.IPs)
 			}
 		}

@@ -91,7 +91,7 @@ func ParseLBRequest(svc *corev1.Service) (LBRequest, error) {
 			}
 		}
 	}
-	slices.SortFunc(req.IPs, lbCompareAddr)
+	slices.SortFunc(req.IPs, netip.Addr.Compare)
 	req.IPs = slices.Compact(req.IPs)
 	_, req.SharingKey = lbAnnotation(svc, annotation.LBIPAMSharingKey, annotation.LBIPAMSharingKeyAlias)
 	if key, v := lbAnnotation(svc, annotation.LBIPAMSharingAcrossNamespace, annotation.LBIPAMSharingAcrossNamespaceAlias); v != "" {
@@ -131,12 +131,4 @@ func lbFamilies(svc *corev1.Service) (v4, v6 bool) {
 		return true, false
 	}
 	return v4, v6
-}
-
-// lbCompareAddr orders IPv4 before IPv6, then by address.
-func lbCompareAddr(a, b netip.Addr) int {
-	if c := a.BitLen() - b.BitLen(); c != 0 {
-		return c
-	}
-	return a.Compare(b)
 }

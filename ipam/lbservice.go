@@ -18,7 +18,7 @@ type lbService struct {
 	ports    []lbPort
 	etp      corev1.ServiceExternalTrafficPolicy
 	selector map[string]string
-	// ips are the held addresses, sorted by lbCompareAddr.
+	// ips are the held addresses, IPv4 first, then by address (netip.Addr.Compare).
 	ips []netip.Addr
 }
 
@@ -47,18 +47,18 @@ func (s *lbService) update(svc *corev1.Service) {
 }
 
 func (s *lbService) holds(ip netip.Addr) bool {
-	_, ok := slices.BinarySearchFunc(s.ips, ip, lbCompareAddr)
+	_, ok := slices.BinarySearchFunc(s.ips, ip, netip.Addr.Compare)
 	return ok
 }
 
 func (s *lbService) addIP(ip netip.Addr) {
-	if i, ok := slices.BinarySearchFunc(s.ips, ip, lbCompareAddr); !ok {
+	if i, ok := slices.BinarySearchFunc(s.ips, ip, netip.Addr.Compare); !ok {
 		s.ips = slices.Insert(s.ips, i, ip)
 	}
 }
 
 func (s *lbService) removeIP(ip netip.Addr) {
-	if i, ok := slices.BinarySearchFunc(s.ips, ip, lbCompareAddr); ok {
+	if i, ok := slices.BinarySearchFunc(s.ips, ip, netip.Addr.Compare); ok {
 		s.ips = slices.Delete(s.ips, i, i+1)
 	}
 }
