@@ -37,8 +37,7 @@ var (
 	// a pod CIDR, or (IPv6) more than 16 bits longer than a pod CIDR, which Cilium's
 	// cluster-pool allocator refuses.
 	ErrInvalidNodeMaskSize = errors.New("invalid node mask size")
-	// ErrInvalidPrefixLength: a default prefix length outside 1-32 (IPv4) or 1-128 (IPv6),
-	// or a negative maxNodes.
+	// ErrInvalidPrefixLength: a default prefix length outside 1-32 (IPv4) or 1-128 (IPv6).
 	ErrInvalidPrefixLength = errors.New("invalid prefix length")
 	// ErrInvalidMaxNodes: a negative maxNodes.
 	ErrInvalidMaxNodes = errors.New("invalid maxNodes")
