@@ -106,16 +106,16 @@ func (d *Datapath) LookupEgress(src, dst netip.Addr) (egress.Entry, bool, error)
 		return egress.Entry{}, false, fmt.Errorf("%w: egress lookup %v -> %v: %w", ErrMap, src, dst, err)
 	}
 	e := egress.Entry{Source: src, EgressIP: addrFromBE(v.EgressIp), GatewayIP: addrFromBE(v.GatewayIp)}
-	// The kernel returns only the value; find the matched prefix among the entries.
-	entries, err := d.EgressEntries()
+	// The kernel returns only the value; find the matched prefix among the map's keys.
+	have, err := readAll[lbEgressKey, lbEgressVal](d.objs.CikEgressV4)
 	if err != nil {
-		return e, true, err
+		return e, true, fmt.Errorf("%w: read egress map: %w", ErrMap, err)
 	}
-	best := -1
-	for _, x := range entries {
-		if x.Source == src && x.Destination.Contains(dst) && x.Destination.Bits() > best &&
-			x.EgressIP == e.EgressIP && x.GatewayIP == e.GatewayIP {
-			best, e.Destination = x.Destination.Bits(), x.Destination
+	best, saddr := -1, addrBE(src)
+	for k, x := range have {
+		p := netip.PrefixFrom(addrFromBE(k.Daddr), int(k.Prefixlen)-32)
+		if x == v && k.Saddr == saddr && p.Contains(dst) && p.Bits() > best {
+			best, e.Destination = p.Bits(), p
 		}
 	}
 	return e, true, nil
