@@ -43,19 +43,21 @@ func (o *EnableOptions) withDefaults() EnableOptions {
 }
 
 // EnableValues returns the Helm values that turn on the clustermesh-apiserver for c
-// with service type st: cluster.name/id, clustermesh.useAPIServer, maxConnectedClusters,
-// the apiserver service type and nodePort, KVStoreMesh, and TLS with certificates that
-// ciliumkit provides itself (tls.auto.enabled=false, tls.enableSecrets=false: the chart
-// generates none, the four certificate Secrets are server-side applied, see CertSecrets).
-// It does not contain the CA; Connect adds tls.ca.cert/key so that the chart's cilium-ca
-// Secret holds the mesh CA.
+// with service type st (any case, as ParseServiceType reads it): cluster.name/id,
+// clustermesh.useAPIServer, maxConnectedClusters, the apiserver service type and
+// nodePort, KVStoreMesh, and TLS with certificates that ciliumkit provides itself
+// (tls.auto.enabled=false, tls.enableSecrets=false: the chart generates none, the four
+// certificate Secrets are server-side applied, see CertSecrets). It does not contain
+// the CA; Connect adds tls.ca.cert/key so that the chart's cilium-ca Secret holds the
+// mesh CA.
 func EnableValues(c Cluster, st ServiceType, o *EnableOptions) (map[string]any, error) {
 	opts := o.withDefaults()
 	if err := c.Validate(opts.MaxConnectedClusters); err != nil {
 		return nil, err
 	}
-	if _, err := ParseServiceType(string(st)); err != nil || st == "" {
-		return nil, fmt.Errorf("cluster %q: %w: unknown type %q; want NodePort, LoadBalancer or ClusterIP", c.Name, ErrServiceType, st)
+	st, err := ParseServiceType(string(st))
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
 	}
 	switch opts.AuthMode {
 	case AuthLegacy, AuthMigration, AuthCluster:
