@@ -108,12 +108,16 @@ func (g *Maglev) Fill(table []uint32, backends []mesh.Backend) error {
 // backendHash returns the two 64-bit hashes of a backend's address, port and protocol
 // that seed its permutation.
 func backendHash(b *mesh.Backend) (uint64, uint64) {
+	return backendHashSeed(b, maglevSeedOffset), backendHashSeed(b, maglevSeedSkip)
+}
+
+// backendHashSeed returns one hash of a backend's address, port and protocol.
+func backendHashSeed(b *mesh.Backend, seed uint64) uint64 {
 	a16 := b.Addr.Addr().As16()
 	hi := binary.BigEndian.Uint64(a16[:8])
 	lo := binary.BigEndian.Uint64(a16[8:])
 	pp := uint64(b.Addr.Port())<<8 | uint64(b.Protocol)
-	h := func(seed uint64) uint64 { return mix64(hi ^ mix64(lo^mix64(pp^seed))) }
-	return h(maglevSeedOffset), h(maglevSeedSkip)
+	return mix64(hi ^ mix64(lo^mix64(pp^seed)))
 }
 
 // mix64 is a 64-bit finalizer (MurmurHash3's fmix64); the BPF programs use the same one.

@@ -82,8 +82,8 @@ func fingerprint(m uint32, cand []mesh.Backend, ids []uint32) uint64 {
 	}
 	sum := mix64(uint64(m)<<32 | uint64(len(cand)))
 	for i := range cand {
-		h1, _ := backendHash(&cand[i])
-		sum += mix64(h1 ^ uint64(ids[i])*0x9e3779b97f4a7c15)
+		h := backendHashSeed(&cand[i], maglevSeedOffset) // the offset hash only
+		sum += mix64(h ^ uint64(ids[i])*0x9e3779b97f4a7c15)
 	}
 	return sum | 1
 }
