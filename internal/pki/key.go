@@ -1,13 +1,6 @@
 package pki
 
-import (
-	"crypto"
-	"fmt"
-)
-
-// ParseKey parses a PEM private key: PKCS#8, PKCS#1 (RSA) or SEC 1 (EC). Errors never
-// quote the key.
-func ParseKey(keyPEM []byte) (crypto.Signer, error) { return parseKey(keyPEM) }
+import "fmt"
 
 // MatchKey checks that keyPEM holds the private key of the first certificate in certPEM.
 func MatchKey(certPEM, keyPEM []byte) error {

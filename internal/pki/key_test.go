@@ -36,7 +36,7 @@ func TestMatchKey(t *testing.T) {
 	if strings.Contains(err.Error(), string(bad[40:60])) {
 		t.Errorf("error quotes key material: %v", err)
 	}
-	if _, err := ParseKey([]byte("no pem here")); !errors.Is(err, ErrBadPEM) {
-		t.Errorf("ParseKey(garbage) = %v, want ErrBadPEM", err)
+	if _, err := parseKey([]byte("no pem here")); !errors.Is(err, ErrBadPEM) {
+		t.Errorf("parseKey(garbage) = %v, want ErrBadPEM", err)
 	}
 }

@@ -255,6 +255,8 @@ func ParseCerts(data []byte) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
+// parseKey parses a PEM private key: PKCS#8, PKCS#1 (RSA) or SEC 1 (EC). Errors never
+// quote the key.
 func parseKey(data []byte) (crypto.Signer, error) {
 	for {
 		var b *pem.Block
