@@ -36,14 +36,10 @@ func (pl *planner) assignIDs(ds []draft) {
 
 // assignCIDRs gives each cluster a pod range for every IP family the pod pools offer and
 // it lacks, and a service range for every family of its pod ranges that it lacks and the
-// service pools offer, in spec order, from the first free aligned block.
-func (pl *planner) assignCIDRs(ds []draft) {
-	refs := pinnedRanges(ds)
-	reserved := make([]netip.Prefix, len(refs))
-	for i, r := range refs {
-		reserved[i] = r.prefix
-	}
-	alloc := ipam.NewCIDRAllocator(reserved)
+// service pools offer, in spec order, from the first free aligned block outside the
+// pinned ranges.
+func (pl *planner) assignCIDRs(ds []draft, pinned []netip.Prefix) {
+	alloc := ipam.NewCIDRAllocator(pinned)
 	podLen := [2]int{pl.def.PodCIDRPrefixLength, pl.def.PodCIDRPrefixLengthV6}
 	svcLen := [2]int{pl.def.ServiceCIDRPrefixLength, pl.def.ServiceCIDRPrefixLengthV6}
 	for i := range ds {

@@ -35,18 +35,19 @@ func (pl *planner) checkDuplicates(ds []draft) {
 	}
 }
 
-// rangeRef is one range a cluster pins, for overlap checks.
+// rangeRef says which cluster pins a range and for what, for overlap checks.
 type rangeRef struct {
 	cluster int
 	kind    CIDRKind
-	prefix  netip.Prefix
 }
 
-func pinnedRanges(ds []draft) []rangeRef {
+// pinnedRanges returns every range the clusters pin and, at the same index, who pins it.
+func pinnedRanges(ds []draft) ([]netip.Prefix, []rangeRef) {
 	n := 0
 	for i := range ds {
 		n += len(ds[i].NodeCIDRs) + len(ds[i].PodCIDRs) + len(ds[i].ServiceCIDRs)
 	}
+	ps := make([]netip.Prefix, 0, n)
 	refs := make([]rangeRef, 0, n)
 	for i := range ds {
 		for _, k := range []struct {
@@ -54,26 +55,23 @@ func pinnedRanges(ds []draft) []rangeRef {
 			ps   []netip.Prefix
 		}{{KindNodeCIDR, ds[i].NodeCIDRs}, {KindPodCIDR, ds[i].PodCIDRs}, {KindServiceCIDR, ds[i].ServiceCIDRs}} {
 			for _, p := range k.ps {
-				refs = append(refs, rangeRef{i, k.kind, p})
+				ps = append(ps, p)
+				refs = append(refs, rangeRef{i, k.kind})
 			}
 		}
 	}
-	return refs
+	return ps, refs
 }
 
 // checkOverlaps reports every pair of pinned ranges that share addresses: errors, except
-// service ranges of different clusters, which are warnings.
-func (pl *planner) checkOverlaps(ds []draft) {
-	refs := pinnedRanges(ds)
-	ps := make([]netip.Prefix, len(refs))
-	for i, r := range refs {
-		ps[i] = r.prefix
-	}
+// service ranges of different clusters, which are warnings. ps and refs are
+// pinnedRanges(ds).
+func (pl *planner) checkOverlaps(ds []draft, ps []netip.Prefix, refs []rangeRef) {
 	for _, pair := range ipam.CIDROverlaps(ps) {
 		a, b := refs[pair[0]], refs[pair[1]]
 		e := &OverlapError{
-			Cluster: ds[a.cluster].Name, Kind: a.kind, Prefix: a.prefix,
-			OtherCluster: ds[b.cluster].Name, OtherKind: b.kind, OtherPrefix: b.prefix,
+			Cluster: ds[a.cluster].Name, Kind: a.kind, Prefix: ps[pair[0]],
+			OtherCluster: ds[b.cluster].Name, OtherKind: b.kind, OtherPrefix: ps[pair[1]],
 		}
 		if a.cluster != b.cluster && e.Warning() {
 			pl.warnings = append(pl.warnings, e)

@@ -35,9 +35,10 @@ func NewPlan(spec Spec, opts *PlanOptions) (*Plan, error) {
 		pl.resolve(&drafts[i], &spec.Clusters[i])
 	}
 	pl.checkDuplicates(drafts)
-	pl.checkOverlaps(drafts)
+	pinned, refs := pinnedRanges(drafts)
+	pl.checkOverlaps(drafts, pinned, refs)
 	pl.assignIDs(drafts)
-	pl.assignCIDRs(drafts)
+	pl.assignCIDRs(drafts, pinned)
 	if len(pl.errs) > 0 {
 		return nil, errors.Join(pl.errs...)
 	}
