@@ -78,13 +78,14 @@ func run(ctx context.Context, targets []Target, o *ConnectOptions, connect bool)
 			o.Progress(Progress{Cluster: m.t.Cluster.Name, Step: s, Detail: detail})
 		}
 	}
-	if err := preflight(targets, o, connect); err != nil {
+	charts, err := preflight(targets, o, connect)
+	if err != nil {
 		return nil, err
 	}
 	en := o.Enable.withDefaults()
 	ms := make([]*member, len(targets))
 	for i, t := range targets {
-		ms[i] = &member{t: t, report: ClusterReport{Cluster: t.Cluster.Name}}
+		ms[i] = &member{t: t, chart: charts[i], report: ClusterReport{Cluster: t.Cluster.Name}}
 	}
 
 	// Read everything first: no cluster is written before every cluster was read.
@@ -185,14 +186,11 @@ func connectStep(ctx context.Context, ms []*member, topology Topology, helmOpts 
 	return nil
 }
 
-// read loads the chart and reads the release values, the CA and the certificates.
+// read reads the release values, the CA and the certificates.
 func (m *member) read(ctx context.Context, o *ConnectOptions, en EnableOptions) error {
 	name := m.t.Cluster.Name
 	var err error
 	if m.kube, err = m.t.kube(); err != nil {
-		return err
-	}
-	if m.chart, err = m.t.chart(); err != nil {
 		return err
 	}
 	vals, _, _, found, err := chartpkg.DeployedValues(m.t.Config, m.t.namespace(), m.t.release())

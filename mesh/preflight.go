@@ -3,6 +3,8 @@ package mesh
 import (
 	"errors"
 	"fmt"
+
+	"helm.sh/helm/v3/pkg/chart"
 )
 
 // Preflight checks that targets can form a mesh under o, without touching any cluster:
@@ -12,12 +14,14 @@ import (
 // under AuthCluster); each chart loads and its version is in SupportedChartVersions. It
 // returns every problem at once, joined, each wrapping ErrPreflight.
 func Preflight(targets []Target, o *ConnectOptions) error {
-	return preflight(targets, o, true)
+	_, err := preflight(targets, o, true)
+	return err
 }
 
 // preflight is Preflight; without connect (for Enable) one target suffices and the
-// topology is not checked.
-func preflight(targets []Target, o *ConnectOptions, connect bool) error {
+// topology is not checked. It also returns the chart of each target, loaded once here
+// so that Connect does not load it again.
+func preflight(targets []Target, o *ConnectOptions, connect bool) ([]*chart.Chart, error) {
 	if o == nil {
 		o = &ConnectOptions{}
 	}
@@ -44,6 +48,7 @@ func preflight(targets []Target, o *ConnectOptions, connect bool) error {
 	if err := ValidateMaxConnectedClusters(en.MaxConnectedClusters); err != nil {
 		bad("%v", err)
 	}
+	charts := make([]*chart.Chart, len(targets))
 	names := map[string]int{}
 	ids := map[uint32]string{}
 	for i, t := range targets {
@@ -73,6 +78,10 @@ func preflight(targets []Target, o *ConnectOptions, connect bool) error {
 		if _, err := CheckChartVersion(ch.Metadata.Version); err != nil {
 			bad("cluster %q: %v", c.Name, err)
 		}
+		charts[i] = ch
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return charts, nil
 }
