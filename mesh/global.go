@@ -145,11 +145,17 @@ func parseBool(object, key, v string, set, def bool) (bool, error) {
 	if !set {
 		return def, nil
 	}
+	return parseBoolAnnotation("service", object, key, v)
+}
+
+// parseBoolAnnotation accepts "true" and "false" in any case; anything else is an error
+// naming the kind of object ("service", "namespace"), the object, the key and the value.
+func parseBoolAnnotation(kind, object, key, v string) (bool, error) {
 	switch strings.ToLower(v) {
 	case "true":
 		return true, nil
 	case "false":
 		return false, nil
 	}
-	return false, fmt.Errorf("service %s: annotation %s=%q: %w: want \"true\" or \"false\"", object, key, v, ErrInvalidAnnotation)
+	return false, fmt.Errorf("%s %s: annotation %s=%q: %w: want \"true\" or \"false\"", kind, object, key, v, ErrInvalidAnnotation)
 }

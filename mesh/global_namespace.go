@@ -1,9 +1,7 @@
 package mesh
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/cilium/cilium/pkg/annotation"
 	corev1 "k8s.io/api/core/v1"
@@ -23,13 +21,7 @@ func NamespaceGlobal(ns *corev1.Namespace, defaultGlobal bool) (bool, error) {
 	if !ok {
 		return defaultGlobal, nil
 	}
-	switch strings.ToLower(v) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, fmt.Errorf("namespace %s: annotation %s=%q: %w: want \"true\" or \"false\"", ns.Name, annotation.GlobalNamespace, v, ErrInvalidAnnotation)
+	return parseBoolAnnotation("namespace", ns.Name, annotation.GlobalNamespace, v)
 }
 
 // SetNamespaceGlobal sets clustermesh.cilium.io/global on the Namespace apply
