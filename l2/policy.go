@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	ciliumv2alpha1 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2alpha1"
+	slimlabels "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/labels"
 	slimv1 "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/meta/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -73,6 +74,20 @@ func (b *PolicyBuilder) Build() (*ciliumv2alpha1.CiliumL2AnnouncementPolicy, err
 // loadBalancerIPs (a policy with neither announces nothing). It returns every problem
 // joined.
 func ValidatePolicy(p *ciliumv2alpha1.CiliumL2AnnouncementPolicy) error {
+	_, err := compilePolicy(p)
+	return err
+}
+
+// compiledPolicy is a valid policy's selectors and interface patterns, converted once.
+type compiledPolicy struct {
+	service, node slimlabels.Selector // nil selects everything
+	interfaces    []*regexp.Regexp    // none: every interface
+}
+
+// compilePolicy converts p's selectors and patterns, or returns every problem
+// ValidatePolicy reports, joined.
+func compilePolicy(p *ciliumv2alpha1.CiliumL2AnnouncementPolicy) (compiledPolicy, error) {
+	var cp compiledPolicy
 	var errs []error
 	for _, msg := range validation.IsDNS1123Subdomain(p.Name) {
 		errs = append(errs, fmt.Errorf("policy name %q: %s: %w", p.Name, msg, ErrInvalidPolicy))
@@ -83,18 +98,28 @@ func ValidatePolicy(p *ciliumv2alpha1.CiliumL2AnnouncementPolicy) error {
 	for _, s := range []struct {
 		what string
 		sel  *slimv1.LabelSelector
-	}{{"serviceSelector", p.Spec.ServiceSelector}, {"nodeSelector", p.Spec.NodeSelector}} {
+		out  *slimlabels.Selector
+	}{{"serviceSelector", p.Spec.ServiceSelector, &cp.service}, {"nodeSelector", p.Spec.NodeSelector, &cp.node}} {
 		if s.sel == nil {
 			continue
 		}
-		if _, err := slimv1.LabelSelectorAsSelector(s.sel); err != nil {
+		sel, err := slimv1.LabelSelectorAsSelector(s.sel)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("policy %q %s: %w: %v", p.Name, s.what, ErrInvalidSelector, err))
+			continue
 		}
+		*s.out = sel
 	}
-	for i, re := range p.Spec.Interfaces {
-		if _, err := regexp.Compile(re); err != nil {
-			errs = append(errs, fmt.Errorf("policy %q interfaces[%d] %q: %w: %v", p.Name, i, re, ErrInvalidInterface, err))
+	for i, pat := range p.Spec.Interfaces {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("policy %q interfaces[%d] %q: %w: %v", p.Name, i, pat, ErrInvalidInterface, err))
+			continue
 		}
+		cp.interfaces = append(cp.interfaces, re)
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return compiledPolicy{}, err
+	}
+	return cp, nil
 }

@@ -11,7 +11,6 @@ import (
 
 	ciliumv2alpha1 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2alpha1"
 	slimlabels "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/labels"
-	slimv1 "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/meta/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -78,11 +77,12 @@ func Select(policies []*ciliumv2alpha1.CiliumL2AnnouncementPolicy, svc *corev1.S
 	var matches []Match
 	var errs []error
 	for _, p := range policies {
-		if err := ValidatePolicy(p); err != nil {
+		cp, err := compilePolicy(p)
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if !selects(p.Spec.ServiceSelector, svcLabels) || !selects(p.Spec.NodeSelector, node.Labels) {
+		if !selects(cp.service, svcLabels) || !selects(cp.node, node.Labels) {
 			continue
 		}
 		var ips []netip.Addr
@@ -98,7 +98,7 @@ func Select(policies []*ciliumv2alpha1.CiliumL2AnnouncementPolicy, svc *corev1.S
 		slices.SortFunc(ips, func(a, b netip.Addr) int { return cmp.Or(a.BitLen()-b.BitLen(), a.Compare(b)) })
 		m := Match{Policy: p.Name, IPs: slices.Compact(ips)}
 		if node.Interfaces != nil {
-			m.Interfaces = matchInterfaces(p.Spec.Interfaces, node.Interfaces)
+			m.Interfaces = matchInterfaces(cp.interfaces, node.Interfaces)
 			if len(m.Interfaces) == 0 {
 				continue
 			}
@@ -112,25 +112,15 @@ func Select(policies []*ciliumv2alpha1.CiliumL2AnnouncementPolicy, svc *corev1.S
 	return matches, nil
 }
 
-// selects matches a validated selector; nil selects everything.
-func selects(sel *slimv1.LabelSelector, set map[string]string) bool {
-	if sel == nil {
-		return true
-	}
-	s, err := slimv1.LabelSelectorAsSelector(sel)
-	return err == nil && s.Matches(slimlabels.Set(set))
+// selects matches a converted selector; nil selects everything.
+func selects(sel slimlabels.Selector, set map[string]string) bool {
+	return sel == nil || sel.Matches(slimlabels.Set(set))
 }
 
 // matchInterfaces returns the interfaces matching any pattern (all when there are none).
-func matchInterfaces(patterns, ifaces []string) []string {
-	if len(patterns) == 0 {
+func matchInterfaces(res []*regexp.Regexp, ifaces []string) []string {
+	if len(res) == 0 {
 		return slices.Clone(ifaces)
-	}
-	res := make([]*regexp.Regexp, 0, len(patterns))
-	for _, p := range patterns {
-		if re, err := regexp.Compile(p); err == nil {
-			res = append(res, re)
-		}
 	}
 	var out []string
 	for _, dev := range ifaces {
