@@ -95,7 +95,7 @@ func Select(policies []*ciliumv2alpha1.CiliumL2AnnouncementPolicy, svc *corev1.S
 		if len(ips) == 0 {
 			continue
 		}
-		slices.SortFunc(ips, func(a, b netip.Addr) int { return cmp.Or(a.BitLen()-b.BitLen(), a.Compare(b)) })
+		slices.SortFunc(ips, netip.Addr.Compare)
 		m := Match{Policy: p.Name, IPs: slices.Compact(ips)}
 		if node.Interfaces != nil {
 			m.Interfaces = matchInterfaces(cp.interfaces, node.Interfaces)
