@@ -322,8 +322,9 @@ func (im *Importer) list(kvs []*mvccpb.KeyValue, rev int64, wantID uint32) {
 			events = append(events, Event{Kind: EventDelete, Name: nn, Service: e.svc, Revision: rev})
 		}
 	}
+	cfgKey := ClusterConfigKey(im.cluster)
 	for k := range im.rejected {
-		if !keys[k] && k != ClusterConfigKey(im.cluster) {
+		if !keys[k] && k != cfgKey {
 			delete(im.rejected, k)
 		}
 	}
@@ -375,11 +376,12 @@ func (im *Importer) put(events []Event, kv *mvccpb.KeyValue, wantID uint32, reva
 	}
 	svc, err := DecodeClusterService(im.cluster, key, kv.Value, &DecodeOptions{MaxValueSize: im.opts.MaxValueSize, ClusterID: wantID})
 	if err != nil {
+		reason := Reason(err)
 		if im.rejected[key] != kv.ModRevision {
-			im.stats.Rejected[Reason(err)]++
+			im.stats.Rejected[reason]++
 		}
 		im.rejected[key] = kv.ModRevision
-		im.log.Warn("kvstore import: value rejected", "key", key, "revision", kv.ModRevision, "reason", Reason(err), "error", err)
+		im.log.Warn("kvstore import: value rejected", "key", key, "revision", kv.ModRevision, "reason", reason, "error", err)
 		if nameOK && isHeld {
 			delete(im.services, nn)
 			im.stats.Deleted++
