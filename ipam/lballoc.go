@@ -63,13 +63,12 @@ type lbKey struct{ namespace, name string }
 
 // lbPool is the allocator's view of one CiliumLoadBalancerIPPool.
 type lbPool struct {
-	name        string
-	created     time.Time
-	selector    lbSelector // nil: every Service
-	hasSelector bool
-	disabled    bool
-	blocks      []lbBlock
-	ranges      []*lbRange // nil while conflicting or invalid
+	name     string
+	created  time.Time
+	selector lbSelector // nil: every Service, or a selector that does not convert
+	disabled bool
+	blocks   []lbBlock
+	ranges   []*lbRange // nil while conflicting or invalid
 	// invalid is why the pool's spec cannot be used (ValidateLBPool), or nil.
 	invalid error
 	// conflict is set when the pool overlaps an older pool, or nil.
@@ -122,7 +121,7 @@ func (a *LBAllocator) SetPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
 	if err == nil {
 		err = serr
 	}
-	p.blocks, p.selector, p.hasSelector, p.invalid = blocks, sel, pool.Spec.ServiceSelector != nil, err
+	p.blocks, p.selector, p.invalid = blocks, sel, err
 	a.pools[p.name] = p
 	a.rebuild()
 	return err
@@ -177,9 +176,10 @@ func (a *LBAllocator) rebuild() {
 			a.order = append(a.order, p)
 		}
 	}
+	// Only valid pools are in order, so a nil selector means the spec has none.
 	slices.SortStableFunc(a.order, func(x, y *lbPool) int {
-		if x.hasSelector != y.hasSelector {
-			if x.hasSelector {
+		if (x.selector != nil) != (y.selector != nil) {
+			if x.selector != nil {
 				return -1
 			}
 			return 1
