@@ -32,8 +32,10 @@ type Service struct {
 // backends in Preferred if there is any, else all active backends, in the order of
 // Backends. Terminating, quarantined and maintenance backends never take new flows. An
 // empty result means packets for the frontend are dropped.
-func (s *Service) MaglevBackends() []mesh.Backend {
-	idx := s.maglevIndexes()
+func (s *Service) MaglevBackends() []mesh.Backend { return s.backendsAt(s.maglevIndexes()) }
+
+// backendsAt returns the backends at indexes idx of s.Backends.
+func (s *Service) backendsAt(idx []int) []mesh.Backend {
 	out := make([]mesh.Backend, len(idx))
 	for i, j := range idx {
 		out[i] = s.Backends[j]
@@ -127,9 +129,6 @@ func (d *Datapath) prepare(s *Service) (prepared, error) {
 		return prepared{}, fmt.Errorf("%w: frontend %v has %d Maglev backends for M = %d",
 			ErrTooManyBackends, fe, n, d.opts.MaglevTableSize)
 	}
-	p.cand = make([]mesh.Backend, len(p.cidx))
-	for i, j := range p.cidx {
-		p.cand[i] = s.Backends[j]
-	}
+	p.cand = s.backendsAt(p.cidx)
 	return p, nil
 }
