@@ -115,6 +115,13 @@ func NewLBAllocator() *LBAllocator {
 // kept but gives nothing out; its error is returned and reported by PoolStatus. Addresses
 // already held stay held whatever the new blocks are.
 func (a *LBAllocator) SetPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
+	err := a.setPool(pool)
+	a.rebuild()
+	return err
+}
+
+// setPool is SetPool without the rebuild, for callers that change several pools at once.
+func (a *LBAllocator) setPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
 	p := &lbPool{name: pool.Name, created: pool.CreationTimestamp.Time, disabled: pool.Spec.Disabled}
 	blocks, err := parseLBBlocks(pool)
 	sel, serr := lbPoolSelector(pool)
@@ -123,7 +130,6 @@ func (a *LBAllocator) SetPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
 	}
 	p.blocks, p.selector, p.invalid = blocks, sel, err
 	a.pools[p.name] = p
-	a.rebuild()
 	return err
 }
 

@@ -212,19 +212,21 @@ func (c *LBController) signal() {
 	}
 }
 
-// syncPools makes the allocator's pools equal to the cluster's.
+// syncPools makes the allocator's pools equal to the cluster's, rebuilding the allocator
+// once rather than once per pool.
 func (c *LBController) syncPools(list func(labels.Selector) ([]*ciliumv2.CiliumLoadBalancerIPPool, error)) {
 	pools, _ := list(labels.Everything())
 	seen := map[string]bool{}
 	for _, p := range pools {
 		seen[p.Name] = true
-		if err := c.alloc.SetPool(p); err != nil {
+		if err := c.alloc.setPool(p); err != nil {
 			c.log.Warn("pool gives out nothing", "pool", p.Name, "error", err)
 		}
 	}
-	for _, name := range c.alloc.PoolNames() {
+	for name := range c.alloc.pools {
 		if !seen[name] {
-			c.alloc.DeletePool(name)
+			delete(c.alloc.pools, name)
 		}
 	}
+	c.alloc.rebuild()
 }
