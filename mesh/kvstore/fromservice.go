@@ -24,12 +24,8 @@ func FromService(c mesh.Cluster, svc *corev1.Service, slices []*discoveryv1.Endp
 		return nil, false, err
 	}
 	cs = NewClusterService(c, svc.Namespace, svc.Name)
-	for k, v := range svc.Labels {
-		cs.Labels[k] = v
-	}
-	for k, v := range svc.Spec.Selector {
-		cs.Selector[k] = v
-	}
+	maps.Copy(cs.Labels, svc.Labels)
+	maps.Copy(cs.Selector, svc.Spec.Selector)
 	_, headlessLabel := svc.Labels[corev1.IsHeadlessService]
 	if svc.Spec.ClusterIP != corev1.ClusterIPNone && !headlessLabel {
 		ips := svc.Spec.ClusterIPs

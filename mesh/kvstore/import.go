@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -167,10 +168,7 @@ func (im *Importer) Stats() Stats {
 	im.mu.RLock()
 	defer im.mu.RUnlock()
 	s := im.stats
-	s.Rejected = make(map[string]uint64, len(im.stats.Rejected))
-	for k, v := range im.stats.Rejected {
-		s.Rejected[k] = v
-	}
+	s.Rejected = maps.Clone(im.stats.Rejected)
 	return s
 }
 
