@@ -61,7 +61,9 @@ func pick(uid string, sorted []Gateway) Gateway {
 // NoGateway (traffic is dropped). Non-IPv4 prefixes are skipped.
 func Entries(endpoints []Endpoint, destinations, excluded []netip.Prefix, gateways []Gateway) []Entry {
 	var out []Entry
-	sorted := sortedByIP(gateways) // once, not per endpoint
+	// Once, not per endpoint: the gateways' order and the IPv4 prefixes, masked.
+	sorted := sortedByIP(gateways)
+	dst, excl := masked4(destinations), masked4(excluded)
 	for _, ep := range endpoints {
 		gw := Gateway{IP: NoGateway(), EgressIP: NoGateway()}
 		if len(sorted) > 0 {
@@ -71,16 +73,23 @@ func Entries(endpoints []Endpoint, destinations, excluded []netip.Prefix, gatewa
 			if !ip.Is4() {
 				continue
 			}
-			for _, d := range destinations {
-				if d.Addr().Is4() {
-					out = append(out, Entry{Source: ip, Destination: d.Masked(), EgressIP: gw.EgressIP, GatewayIP: gw.IP})
-				}
+			for _, d := range dst {
+				out = append(out, Entry{Source: ip, Destination: d, EgressIP: gw.EgressIP, GatewayIP: gw.IP})
 			}
-			for _, d := range excluded {
-				if d.Addr().Is4() {
-					out = append(out, Entry{Source: ip, Destination: d.Masked(), EgressIP: NoGateway(), GatewayIP: ExcludedCIDR()})
-				}
+			for _, d := range excl {
+				out = append(out, Entry{Source: ip, Destination: d, EgressIP: NoGateway(), GatewayIP: ExcludedCIDR()})
 			}
+		}
+	}
+	return out
+}
+
+// masked4 returns the IPv4 prefixes of ps, masked, in order.
+func masked4(ps []netip.Prefix) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(ps))
+	for _, p := range ps {
+		if p.Addr().Is4() {
+			out = append(out, p.Masked())
 		}
 	}
 	return out
