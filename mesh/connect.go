@@ -288,13 +288,13 @@ func discover(ctx context.Context, kube kubernetes.Interface, t Target) (*corev1
 // applyCerts issues (or keeps) and applies the certificate Secrets of m. The trust
 // bundle holds m's CA and, under MergeCAs, the CAs of every other member.
 func (m *member) applyCerts(ctx context.Context, ms []*member, o *ConnectOptions, en EnableOptions) error {
-	var others []*CA
-	for _, p := range ms {
-		others = append(others, p.ca)
-	}
-	bundle := TrustBundle(m.ca, others...)
-	if o.CAMismatch != MergeCAs {
-		bundle = m.ca.CertPEM()
+	bundle := m.ca.CertPEM()
+	if o.CAMismatch == MergeCAs {
+		others := make([]*CA, len(ms))
+		for i, p := range ms {
+			others[i] = p.ca
+		}
+		bundle = TrustBundle(m.ca, others...)
 	}
 	co := &CertOptions{Namespace: m.t.namespace(), AuthMode: en.AuthMode, Validity: o.CertValidity, RenewBefore: o.CertRenewBefore}
 	co.ExtraDNSNames, co.ExtraIPs = serviceSANs(m.svc)
