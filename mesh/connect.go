@@ -229,7 +229,7 @@ func (m *member) read(ctx context.Context, o *ConnectOptions, en EnableOptions) 
 		if v, ok := valueAt(mergeHelmValues(m.deployed, m.t.Values), "clustermesh", "apiserver", "service", "type"); ok {
 			m.st, err = ParseServiceType(fmt.Sprint(v))
 		} else {
-			m.st, err = DetectServiceType(ctx, m.t)
+			m.st, err = detectServiceType(ctx, m.kube, m.t)
 		}
 		if err != nil {
 			return fmt.Errorf("cluster %q: %w", name, err)

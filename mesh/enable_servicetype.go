@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // ServiceType is the type of the clustermesh-apiserver Service
@@ -68,6 +69,11 @@ func DetectServiceType(ctx context.Context, t Target) (ServiceType, error) {
 	if err != nil {
 		return "", err
 	}
+	return detectServiceType(ctx, kube, t)
+}
+
+// detectServiceType is DetectServiceType through a clientset of t the caller has.
+func detectServiceType(ctx context.Context, kube kubernetes.Interface, t Target) (ServiceType, error) {
 	nl, err := kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", fmt.Errorf("cluster %q: list Nodes: %w", t.Cluster.Name, err)
