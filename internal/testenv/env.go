@@ -3,11 +3,6 @@ package testenv
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -117,24 +112,16 @@ func start(t testing.TB, bin string, opts *Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	saKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	saDER, err := x509.MarshalPKCS8PrivateKey(saKey)
-	if err != nil {
-		return nil, err
-	}
-	pubDER, err := x509.MarshalPKIXPublicKey(saKey.Public())
+	saKey, saPub, err := pki.NewKey(pki.ECDSAP256)
 	if err != nil {
 		return nil, err
 	}
 	files := map[string][]byte{
-		"sa.pub":      pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}),
+		"sa.pub":      saPub,
 		"ca.crt":      ca.CertPEM,
 		"serving.crt": serving.CertPEM,
 		"serving.key": serving.KeyPEM,
-		"sa.key":      pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: saDER}),
+		"sa.key":      saKey,
 	}
 	for f, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
