@@ -36,10 +36,9 @@ func (pl *planner) resolve(d *draft, cs *ClusterSpec) {
 	}
 	d.NodeMaskSize, d.NodeMaskSizeV6 = masks[0], masks[1]
 	for f, m := range masks {
-		hi := 32 + 96*f
-		d.maskOK[f] = m >= 1 && m <= hi
+		d.maskOK[f] = lengthOK(f, m)
 		if !d.maskOK[f] && !fromDefault[f] { // a bad default is reported once, globally
-			pl.errorf("cluster %q: %w: %s node mask size %d, must be 1-%d", cs.Name, ErrInvalidNodeMaskSize, famName(f), m, hi)
+			pl.errorf("cluster %q: %w: %s node mask size %d, must be 1-%d", cs.Name, ErrInvalidNodeMaskSize, famName(f), m, 32+96*f)
 		}
 	}
 	var pinned [2][]netip.Prefix
