@@ -73,7 +73,7 @@ func (pl *planner) checkOverlaps(ds []draft, ps []netip.Prefix, refs []rangeRef)
 			Cluster: ds[a.cluster].Name, Kind: a.kind, Prefix: ps[pair[0]],
 			OtherCluster: ds[b.cluster].Name, OtherKind: b.kind, OtherPrefix: ps[pair[1]],
 		}
-		if a.cluster != b.cluster && e.Warning() {
+		if e.Warning() {
 			pl.warnings = append(pl.warnings, e)
 		} else {
 			pl.errs = append(pl.errs, e)
