@@ -57,10 +57,7 @@ func FormatServiceList(w io.Writer, rows []ServiceRow) error {
 			fmt.Fprintf(tw, "\t\t\t%s\n", l)
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	return nil
+	return tw.Flush()
 }
 
 // String returns the backend lines joined by newlines.
