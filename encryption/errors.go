@@ -20,6 +20,6 @@ var (
 	ErrIPsecKey = errors.New("encryption: invalid IPsec key")
 	// ErrSPI reports an IPsec SPI (key ID) outside 1-15.
 	ErrSPI = errors.New("encryption: invalid IPsec SPI")
-	// ErrSecretName reports an empty or malformed Secret or key file name.
+	// ErrSecretName reports a Secret name, namespace or key file name the API server would refuse.
 	ErrSecretName = errors.New("encryption: invalid secret name")
 )
