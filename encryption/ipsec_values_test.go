@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/ciliumkit/ciliumkit/encryption"
-	"github.com/ciliumkit/ciliumkit/internal/chart"
 	"github.com/ciliumkit/ciliumkit/internal/testenv"
 )
 
@@ -27,20 +26,13 @@ func TestIPsecValuesRenderThroughChart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := chart.Render(testenv.CiliumChart(t), vals, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cm, err := m.ConfigMap("cilium-config")
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, config := testenv.RenderCilium(t, vals)
 			for k, want := range map[string]string{"enable-ipsec": "true", "ipsec-key-file": tt.keyFile} {
-				if got := cm.Data[k]; got != want {
+				if got := config[k]; got != want {
 					t.Errorf("cilium-config %s = %q, want %q", k, got, want)
 				}
 			}
-			if v, ok := cm.Data["enable-wireguard"]; ok {
+			if v, ok := config["enable-wireguard"]; ok {
 				t.Errorf("cilium-config enable-wireguard = %q, want absent", v)
 			}
 			ds, err := m.Find("DaemonSet", "cilium")

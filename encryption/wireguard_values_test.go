@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/ciliumkit/ciliumkit/encryption"
-	"github.com/ciliumkit/ciliumkit/internal/chart"
 	"github.com/ciliumkit/ciliumkit/internal/testenv"
 )
 
@@ -35,16 +34,9 @@ func TestWireGuardValuesRenderThroughChart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := chart.Render(testenv.CiliumChart(t), vals, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cm, err := m.ConfigMap("cilium-config")
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, config := testenv.RenderCilium(t, vals)
 			for k, want := range tt.want {
-				got, ok := cm.Data[k]
+				got, ok := config[k]
 				if want == "" {
 					if ok {
 						t.Errorf("cilium-config %s = %q, want absent", k, got)

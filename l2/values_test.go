@@ -10,7 +10,6 @@ import (
 	ciliumv2alpha1 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ciliumkit/ciliumkit/internal/chart"
 	"github.com/ciliumkit/ciliumkit/internal/testenv"
 	"github.com/ciliumkit/ciliumkit/l2"
 )
@@ -25,15 +24,7 @@ func TestHelmValuesRenderedByChart(t *testing.T) {
 	}
 	// The platform's own values: kube-proxy replacement needs the API server address.
 	maps.Copy(vals, map[string]any{"k8sServiceHost": "10.0.0.1", "k8sServicePort": 6443})
-	c := testenv.CiliumChart(t)
-	m, err := chart.Render(c, vals, nil)
-	if err != nil {
-		t.Fatalf("render: %v", err)
-	}
-	cm, err := m.ConfigMap("cilium-config")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, config := testenv.RenderCilium(t, vals)
 	for k, want := range map[string]string{
 		"enable-l2-announcements":         "true",
 		"l2-announcements-lease-duration": "3s",
@@ -43,7 +34,7 @@ func TestHelmValuesRenderedByChart(t *testing.T) {
 		"k8s-client-qps":                  "110",
 		"k8s-client-burst":                "220",
 	} {
-		if got := cm.Data[k]; got != want {
+		if got := config[k]; got != want {
 			t.Errorf("cilium-config %s = %q, want %q", k, got, want)
 		}
 	}

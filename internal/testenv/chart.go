@@ -22,3 +22,18 @@ func CiliumChart(t testing.TB) *helmchart.Chart {
 	}
 	return c
 }
+
+// RenderCilium renders the real Cilium chart (CiliumChart) with values, client-side, and
+// returns the manifest and the data of its cilium-config ConfigMap, failing t on any error.
+func RenderCilium(t testing.TB, values map[string]any) (*chart.Manifest, map[string]string) {
+	t.Helper()
+	m, err := chart.Render(CiliumChart(t), values, nil)
+	if err != nil {
+		t.Fatalf("render cilium chart: %v", err)
+	}
+	cm, err := m.ConfigMap("cilium-config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, cm.Data
+}
