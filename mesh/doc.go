@@ -1,4 +1,15 @@
-// Package mesh models a Cilium ClusterMesh: cluster identity (name and ID), the mesh plan,
-// certificates, Helm values, connect and status, global services, kvstore interop and
-// cross-cluster policy.
+// Package mesh plans a Cilium ClusterMesh: cluster identity (name and ID, Cilium's rules
+// for both, the security identity range each cluster owns), the mesh spec and its parser,
+// the pure planner that assigns IDs and pod (and optionally service) CIDRs across
+// clusters and reports every problem at once, capacity, the Helm values of a planned
+// cluster, and a Mermaid diagram. Nothing here does I/O.
+//
+// The rest of the ClusterMesh lives in sub-packages, each importing this root, never the
+// reverse:
+//
+//	mesh/lb           the service vocabulary (Frontend, Backend, Affinity, Select); a leaf
+//	mesh/global       global-service annotations on Services and Namespaces
+//	mesh/clustermesh  Enable, Connect, Status, Check and Wait on live clusters; certificates
+//	mesh/kvstore      the ClusterMesh kvstore wire format, exporter and importer
+//	mesh/policy       cross-cluster CiliumNetworkPolicy builders and multi-cluster apply
 package mesh

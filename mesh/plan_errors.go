@@ -11,41 +11,41 @@ import (
 // ipam.ErrInvalidCIDR) and names the cluster and value. Test with errors.Is.
 var (
 	// ErrInvalidSpec: a spec document that does not parse, or has unknown fields.
-	ErrInvalidSpec = errors.New("invalid mesh spec")
+	ErrInvalidSpec = errors.New("mesh: invalid spec")
 	// ErrInvalidPlan: a plan document that does not parse, or has unknown fields.
-	ErrInvalidPlan = errors.New("invalid mesh plan")
+	ErrInvalidPlan = errors.New("mesh: invalid plan")
 	// ErrNoClusters: a spec without clusters.
-	ErrNoClusters = errors.New("mesh spec has no clusters")
+	ErrNoClusters = errors.New("mesh: spec has no clusters")
 	// ErrDuplicateClusterName: two clusters with the same name.
-	ErrDuplicateClusterName = errors.New("duplicate cluster name")
+	ErrDuplicateClusterName = errors.New("mesh: duplicate cluster name")
 	// ErrDuplicateClusterID: two clusters with the same ID.
-	ErrDuplicateClusterID = errors.New("duplicate cluster ID")
+	ErrDuplicateClusterID = errors.New("mesh: duplicate cluster ID")
 	// ErrNoFreeClusterID: more clusters than maxConnectedClusters allows.
-	ErrNoFreeClusterID = errors.New("no free cluster ID")
+	ErrNoFreeClusterID = errors.New("mesh: no free cluster ID")
 	// ErrCIDROverlap: two ranges that must be disjoint share addresses (see OverlapError).
-	ErrCIDROverlap = errors.New("CIDR overlap")
+	ErrCIDROverlap = errors.New("mesh: CIDR overlap")
 	// ErrServiceCIDROverlap: service ranges of two clusters overlap. ClusterIPs are
 	// cluster-local, so this is only a warning (Plan.Warnings).
-	ErrServiceCIDROverlap = errors.New("service CIDRs of two clusters overlap")
+	ErrServiceCIDROverlap = errors.New("mesh: service CIDRs of two clusters overlap")
 	// ErrNoPodCIDR: a cluster without pod CIDRs and no pod pool to assign one from.
-	ErrNoPodCIDR = errors.New("no pod CIDR")
+	ErrNoPodCIDR = errors.New("mesh: no pod CIDR")
 	// ErrNoServiceCIDR: a cluster without service CIDRs and no service pool of its families.
-	ErrNoServiceCIDR = errors.New("no service CIDR")
+	ErrNoServiceCIDR = errors.New("mesh: no service CIDR")
 	// ErrPodCIDRTooSmall: pod ranges that cannot hold the cluster's maxNodes node CIDRs.
-	ErrPodCIDRTooSmall = errors.New("pod CIDR too small")
+	ErrPodCIDRTooSmall = errors.New("mesh: pod CIDR too small")
 	// ErrInvalidNodeMaskSize: a node mask size outside its family's range, shorter than
 	// a pod CIDR, or (IPv6) more than 16 bits longer than a pod CIDR, which Cilium's
 	// cluster-pool allocator refuses.
-	ErrInvalidNodeMaskSize = errors.New("invalid node mask size")
+	ErrInvalidNodeMaskSize = errors.New("mesh: invalid node mask size")
 	// ErrInvalidPrefixLength: a default prefix length outside 1-32 (IPv4) or 1-128 (IPv6).
-	ErrInvalidPrefixLength = errors.New("invalid prefix length")
+	ErrInvalidPrefixLength = errors.New("mesh: invalid prefix length")
 	// ErrInvalidMaxNodes: a negative maxNodes.
-	ErrInvalidMaxNodes = errors.New("invalid maxNodes")
+	ErrInvalidMaxNodes = errors.New("mesh: invalid maxNodes")
 	// ErrPlanChanged: the spec contradicts the previous plan (a new ID, node mask size or
 	// maxConnectedClusters). Growth never renumbers.
-	ErrPlanChanged = errors.New("spec changes an existing assignment")
+	ErrPlanChanged = errors.New("mesh: spec changes an existing assignment")
 	// ErrClusterNotPlanned: a cluster name the plan does not contain.
-	ErrClusterNotPlanned = errors.New("cluster not in plan")
+	ErrClusterNotPlanned = errors.New("mesh: cluster not in plan")
 )
 
 // CIDRKind names what a cluster uses a range for.

@@ -74,7 +74,7 @@ func TestParseSpecStrict(t *testing.T) {
 		{"negative ID", "clusters: [{name: tokyo, id: -1}]", "id"},
 		{"ID of the wrong type", "clusters: [{name: tokyo, id: one}]", "id"},
 		{"duplicate key", "clusters: [{name: tokyo, name: hk}]", "name"},
-		{"not a mapping", "- tokyo", "mesh spec"},
+		{"not a mapping", "- tokyo", "mesh: invalid spec"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := mesh.ParseSpec([]byte(tc.doc))

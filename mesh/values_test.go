@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/ciliumkit/ciliumkit/internal/chart"
+	"github.com/ciliumkit/ciliumkit/internal/helmsdk"
 	"github.com/ciliumkit/ciliumkit/internal/testenv"
 	"github.com/ciliumkit/ciliumkit/ipam"
 	"github.com/ciliumkit/ciliumkit/mesh"
@@ -63,7 +63,7 @@ func TestHelmValuesRenderCiliumChart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := chart.Render(c, vals, nil)
+			m, err := helmsdk.Render(c, vals, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

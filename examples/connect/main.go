@@ -27,7 +27,7 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/clustermesh"
 )
 
 func main() {
@@ -78,27 +78,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *chartPath == "" {
 		return usage("-chart is required")
 	}
-	opts := &mesh.ConnectOptions{
+	opts := &clustermesh.ConnectOptions{
 		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
-		Progress: func(p mesh.Progress) {
+		Progress: func(p clustermesh.Progress) {
 			fmt.Fprintf(stderr, "%-8s %-12s %s\n", p.Cluster, p.Step, p.Detail)
 		},
 	}
 	if *mergeCAs {
-		opts.CAMismatch = mesh.MergeCAs
+		opts.CAMismatch = clustermesh.MergeCAs
 	}
 	switch *topology {
 	case "full-mesh":
-		opts.Topology = mesh.FullMesh
+		opts.Topology = clustermesh.FullMesh
 	case "pair":
-		opts.Topology = mesh.Pair
+		opts.Topology = clustermesh.Pair
 	case "one-way":
-		opts.Topology = mesh.OneWay
+		opts.Topology = clustermesh.OneWay
 	default:
 		return usage(fmt.Sprintf("unknown -topology %q", *topology))
 	}
 	if *serviceType != "" {
-		st, err := mesh.ParseServiceType(*serviceType)
+		st, err := clustermesh.ParseServiceType(*serviceType)
 		if err != nil {
 			return usage(err.Error())
 		}
@@ -118,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "connect:", err)
 			return 1
 		}
-		if opts.CA, err = mesh.LoadCA(crt, key); err != nil {
+		if opts.CA, err = clustermesh.LoadCA(crt, key); err != nil {
 			fmt.Fprintln(stderr, "connect:", err)
 			return 1
 		}
@@ -128,7 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *kubeconfig != "" {
 		rules.ExplicitPath = *kubeconfig
 	}
-	var targets []mesh.Target
+	var targets []clustermesh.Target
 	for _, c := range clusters {
 		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
 			&clientcmd.ConfigOverrides{CurrentContext: c.Context}).ClientConfig()
@@ -136,27 +136,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "connect: context %q: %v\n", c.Context, err)
 			return 1
 		}
-		targets = append(targets, mesh.Target{Cluster: c.Cluster, Config: cfg, ChartPath: *chartPath})
+		targets = append(targets, clustermesh.Target{Cluster: c.Cluster, Config: cfg, ChartPath: *chartPath})
 	}
 
 	start := time.Now()
-	if _, err := mesh.Connect(ctx, targets, opts); err != nil {
+	if _, err := clustermesh.Connect(ctx, targets, opts); err != nil {
 		fmt.Fprintln(stderr, "connect:", err)
 		return 1
 	}
 	fmt.Fprintf(stderr, "connected %d clusters in %s\n", len(targets), time.Since(start).Round(time.Millisecond))
 
 	var (
-		st  *mesh.MeshState
+		st  *clustermesh.State
 		err error
 	)
 	if *wait > 0 {
 		wctx, cancel := context.WithTimeout(ctx, *wait)
 		defer cancel()
-		st, err = mesh.Wait(wctx, targets, &mesh.WaitOptions{Topology: opts.Topology,
-			Progress: func(p mesh.Progress, _ *mesh.MeshState) { fmt.Fprintf(stderr, "waiting: %s\n", p.Detail) }})
+		st, err = clustermesh.Wait(wctx, targets, &clustermesh.WaitOptions{Topology: opts.Topology,
+			Progress: func(p clustermesh.Progress, _ *clustermesh.State) { fmt.Fprintf(stderr, "waiting: %s\n", p.Detail) }})
 	} else {
-		st, err = mesh.MeshStatus(ctx, targets, opts.Topology)
+		st, err = clustermesh.Check(ctx, targets, opts.Topology)
 	}
 	if st != nil {
 		printStatus(stdout, st)
@@ -170,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // printStatus writes one line per cluster: name, service type, endpoints, apiserver
 // readiness and peers.
-func printStatus(w io.Writer, st *mesh.MeshState) {
+func printStatus(w io.Writer, st *clustermesh.State) {
 	for _, c := range st.Clusters {
 		var eps []string
 		if c.Access != nil {

@@ -89,8 +89,8 @@ func TestUsageAndRuntimeErrors(t *testing.T) {
 		{"missing file", []string{"-f", "testdata/nope.yaml"}, 1, "nope.yaml"},
 		{"unknown cluster", []string{"-f", "testdata/seed.yaml", "-o", "values", "-cluster", "osaka"}, 1, `"osaka"`},
 		{"previous plan with clusters the spec drops", []string{"-f", "testdata/seed.yaml", "-previous", "testdata/golden/grow.json"}, 0, ""},
-		{"previous plan contradicts the spec", []string{"-f", renumbered, "-previous", "testdata/golden/seed.json"}, 1, `cluster "tokyo": spec changes an existing assignment: ID 5, previous plan has 1`},
-		{"previous plan is not a plan", []string{"-f", "testdata/seed.yaml", "-previous", "testdata/seed.yaml"}, 1, "invalid mesh plan"},
+		{"previous plan contradicts the spec", []string{"-f", renumbered, "-previous", "testdata/golden/seed.json"}, 1, `cluster "tokyo": mesh: spec changes an existing assignment: ID 5, previous plan has 1`},
+		{"previous plan is not a plan", []string{"-f", "testdata/seed.yaml", "-previous", "testdata/seed.yaml"}, 1, "mesh: invalid plan"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -5,7 +5,7 @@ import (
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
 
-	"github.com/ciliumkit/ciliumkit/internal/chart"
+	"github.com/ciliumkit/ciliumkit/internal/helmsdk"
 )
 
 // CiliumChart loads the real Cilium Helm chart of the Cilium module in go.mod, failing t
@@ -16,7 +16,7 @@ func CiliumChart(t testing.TB) *helmchart.Chart {
 	if err != nil {
 		t.Fatalf("cilium chart: %v", err)
 	}
-	c, err := chart.Load(path)
+	c, err := helmsdk.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,9 +25,9 @@ func CiliumChart(t testing.TB) *helmchart.Chart {
 
 // RenderCilium renders the real Cilium chart (CiliumChart) with values, client-side, and
 // returns the manifest and the data of its cilium-config ConfigMap, failing t on any error.
-func RenderCilium(t testing.TB, values map[string]any) (*chart.Manifest, map[string]string) {
+func RenderCilium(t testing.TB, values map[string]any) (*helmsdk.Manifest, map[string]string) {
 	t.Helper()
-	m, err := chart.Render(CiliumChart(t), values, nil)
+	m, err := helmsdk.Render(CiliumChart(t), values, nil)
 	if err != nil {
 		t.Fatalf("render cilium chart: %v", err)
 	}

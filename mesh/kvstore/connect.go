@@ -30,7 +30,7 @@ func TLSConfig(caPEM, certPEM, keyPEM []byte) (*tls.Config, error) {
 
 // TLSConfigFromSecretData returns TLSConfig for the data of a kubernetes.io/tls Secret
 // with keys ca.crt, tls.crt and tls.key, such as the clustermesh-apiserver-remote-cert
-// Secret that mesh.CertSecrets issues (Secret.Data or the apply configuration's Data).
+// Secret that clustermesh.CertSecrets issues (Secret.Data or the apply configuration's Data).
 func TLSConfigFromSecretData(data map[string][]byte) (*tls.Config, error) {
 	for _, k := range [...]string{"ca.crt", "tls.crt", "tls.key"} {
 		if len(data[k]) == 0 {

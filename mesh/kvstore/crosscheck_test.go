@@ -14,6 +14,7 @@ import (
 	"github.com/cilium/cilium/pkg/loadbalancer"
 
 	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
 // jsonFields returns the JSON names and kinds of a struct type's fields.
@@ -174,9 +175,9 @@ func TestExportedValuesDecodeWithCilium(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := NewClusterService(hk, "song", "userlist-svc")
-	s.AddFrontend(mesh.Frontend{Addr: netip.MustParseAddrPort("10.43.112.141:80"), Protocol: mesh.TCP}, "http")
-	s.AddBackend(mesh.Backend{Addr: netip.MustParseAddrPort("10.245.2.249:8181"), Protocol: mesh.TCP, Zone: "ap-east-1a"}, "http")
-	s.AddBackend(mesh.Backend{Addr: netip.MustParseAddrPort("[fd00::7]:53"), Protocol: mesh.UDP}, "dns")
+	s.AddFrontend(lb.Frontend{Addr: netip.MustParseAddrPort("10.43.112.141:80"), Protocol: lb.TCP}, "http")
+	s.AddBackend(lb.Backend{Addr: netip.MustParseAddrPort("10.245.2.249:8181"), Protocol: lb.TCP, Zone: "ap-east-1a"}, "http")
+	s.AddBackend(lb.Backend{Addr: netip.MustParseAddrPort("[fd00::7]:53"), Protocol: lb.UDP}, "dns")
 	s.Labels["app"] = "userlist"
 	if err := exp.Upsert(ctx, s); err != nil {
 		t.Fatal(err)

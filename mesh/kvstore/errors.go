@@ -6,33 +6,33 @@ import "errors"
 // with the key and the offending value; test with errors.Is, count with Reason.
 var (
 	// ErrTooLarge: a value larger than the importer's size limit.
-	ErrTooLarge = errors.New("value too large")
+	ErrTooLarge = errors.New("kvstore: value too large")
 	// ErrMalformed: a value that is not one JSON object of the expected shape.
-	ErrMalformed = errors.New("malformed value")
+	ErrMalformed = errors.New("kvstore: malformed value")
 	// ErrUnknownField: a JSON field the ClusterMesh wire format does not define.
-	ErrUnknownField = errors.New("unknown field")
+	ErrUnknownField = errors.New("kvstore: unknown field")
 	// ErrBadKey: a key that is not <prefix>/<cluster>/<namespace>/<name>.
-	ErrBadKey = errors.New("bad key")
+	ErrBadKey = errors.New("kvstore: bad key")
 	// ErrClusterMismatch: a value whose cluster name or ID differs from its key or from the
 	// remote cluster's config.
-	ErrClusterMismatch = errors.New("cluster does not match key")
+	ErrClusterMismatch = errors.New("kvstore: cluster does not match key")
 	// ErrNameMismatch: a value whose namespace or name differs from its key.
-	ErrNameMismatch = errors.New("namespace/name does not match key")
+	ErrNameMismatch = errors.New("kvstore: namespace/name does not match key")
 	// ErrBadName: an invalid cluster name, namespace or service name.
-	ErrBadName = errors.New("invalid name")
+	ErrBadName = errors.New("kvstore: invalid name")
 	// ErrBadClusterID: a cluster ID outside 1-511.
-	ErrBadClusterID = errors.New("invalid cluster ID")
+	ErrBadClusterID = errors.New("kvstore: invalid cluster ID")
 	// ErrBadIP: a frontend, backend, hostname or zone address that is not a canonical IP
 	// address without zone; IPv4-mapped IPv6 addresses are refused too.
-	ErrBadIP = errors.New("invalid IP address")
+	ErrBadIP = errors.New("kvstore: invalid IP address")
 	// ErrBadPort: a port entry that is missing, has port 0 or a protocol other than TCP,
 	// UDP or SCTP.
-	ErrBadPort = errors.New("invalid port")
+	ErrBadPort = errors.New("kvstore: invalid port")
 
 	// ErrAlreadyRunning: Importer.Run called while another Run of the same importer runs.
-	ErrAlreadyRunning = errors.New("importer already running")
+	ErrAlreadyRunning = errors.New("kvstore: importer already running")
 	// ErrExport: an Exporter was given a service it cannot write.
-	ErrExport = errors.New("export")
+	ErrExport = errors.New("kvstore: export")
 )
 
 // reasons lists the rejection reasons in the order Reason checks them.

@@ -16,6 +16,8 @@ import (
 	"github.com/ciliumkit/ciliumkit/internal/pki"
 	"github.com/ciliumkit/ciliumkit/internal/testenv"
 	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/clustermesh"
+	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
 var tokyo = mesh.Cluster{Name: "tokyo", ID: 1}
@@ -41,9 +43,9 @@ func startEtcd(t testing.TB) (*testenv.Etcd, Config, *clientv3.Client) {
 // service i of cluster c: frontend 10.96.x.y:80, two backends on 10.244.x.y.
 func service(c mesh.Cluster, i, version int) *ClusterService {
 	s := NewClusterService(c, fmt.Sprintf("ns-%d", i%10), fmt.Sprintf("svc-%d", i))
-	s.AddFrontend(mesh.Frontend{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)}), 80), Protocol: mesh.TCP}, "http")
+	s.AddFrontend(lb.Frontend{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)}), 80), Protocol: lb.TCP}, "http")
 	for b := 0; b < 2; b++ {
-		s.AddBackend(mesh.Backend{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}), uint16(8000+b)), Protocol: mesh.TCP}, fmt.Sprintf("p%d", b))
+		s.AddBackend(lb.Backend{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}), uint16(8000+b)), Protocol: lb.TCP}, fmt.Sprintf("p%d", b))
 	}
 	s.Labels["version"] = fmt.Sprint(version)
 	return s
@@ -184,20 +186,20 @@ func TestConnectRequiresClientCertificate(t *testing.T) {
 }
 
 // TestConnectWithMeshCertificates reaches the etcd with the remote client certificate the
-// ClusterMesh connect step issues (mesh.CertSecrets), signed by the etcd's CA.
+// ClusterMesh connect step issues (clustermesh.CertSecrets), signed by the etcd's CA.
 func TestConnectWithMeshCertificates(t *testing.T) {
 	et, cfg, cli := startEtcd(t)
-	ca, err := mesh.LoadCA(et.CA.CertPEM, et.CA.KeyPEM)
+	ca, err := clustermesh.LoadCA(et.CA.CertPEM, et.CA.KeyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets, err := mesh.CertSecrets("tokyo", ca, nil, nil, nil)
+	secrets, err := clustermesh.CertSecrets("tokyo", ca, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var remote map[string][]byte
 	for _, s := range secrets {
-		if *s.Name == mesh.SecretRemoteCert {
+		if *s.Name == clustermesh.SecretRemoteCert {
 			remote = s.Data
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ciliumkit/ciliumkit/mesh"
 	"github.com/ciliumkit/ciliumkit/mesh/kvstore"
+	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
 // A service of cluster hk in ClusterMesh's wire format, and what an importer makes of
@@ -14,8 +15,8 @@ import (
 func ExampleDecodeClusterService() {
 	hk := mesh.Cluster{Name: "hk", ID: 2}
 	s := kvstore.NewClusterService(hk, "song", "userlist-svc")
-	s.AddFrontend(mesh.Frontend{Addr: netip.MustParseAddrPort("10.43.112.141:80"), Protocol: mesh.TCP}, "http")
-	s.AddBackend(mesh.Backend{Addr: netip.MustParseAddrPort("10.245.2.249:8181"), Protocol: mesh.TCP}, "http")
+	s.AddFrontend(lb.Frontend{Addr: netip.MustParseAddrPort("10.43.112.141:80"), Protocol: lb.TCP}, "http")
+	s.AddBackend(lb.Backend{Addr: netip.MustParseAddrPort("10.245.2.249:8181"), Protocol: lb.TCP}, "http")
 	key := kvstore.ServiceKey(s.Cluster, s.Namespace, s.Name)
 	value, _ := json.Marshal(s)
 	fmt.Println(key)

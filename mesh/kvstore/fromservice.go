@@ -9,6 +9,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/global"
 )
 
 // FromService builds the ClusterService cluster c exports for svc and its EndpointSlices,
@@ -16,10 +17,10 @@ import (
 // otherwise); frontends are the ClusterIPs with the Service's ports (none for a headless
 // service); backends are the addresses of endpoints that are ready or serving, with the
 // slice's ports, hostnames and zones. Slices of other services are ignored. The namespace
-// annotation (mesh.NamespaceGlobal) is the caller's to check. Invalid annotations or
+// annotation (global.FromNamespace) is the caller's to check. Invalid annotations or
 // addresses are errors naming the service.
 func FromService(c mesh.Cluster, svc *corev1.Service, slices []*discoveryv1.EndpointSlice) (cs *ClusterService, ok bool, err error) {
-	g, err := mesh.ServiceGlobal(svc)
+	g, err := global.FromService(svc)
 	if err != nil || g == nil || g.Unshared {
 		return nil, false, err
 	}

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/global"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -43,12 +44,12 @@ func userlistSlice() *discoveryv1.EndpointSlice {
 
 func TestFromService(t *testing.T) {
 	hk := mesh.Cluster{Name: "hk", ID: 2}
-	global := map[string]string{"service.cilium.io/global": "true"}
+	globalAnn := map[string]string{"service.cilium.io/global": "true"}
 	other := userlistSlice()
 	other.Labels[discoveryv1.LabelServiceName] = "other"
 	other.Endpoints[0].Addresses = []string{"10.9.9.9"}
 
-	cs, ok, err := FromService(hk, userlist(global), []*discoveryv1.EndpointSlice{userlistSlice(), other})
+	cs, ok, err := FromService(hk, userlist(globalAnn), []*discoveryv1.EndpointSlice{userlistSlice(), other})
 	if err != nil || !ok {
 		t.Fatalf("%v %v", ok, err)
 	}
@@ -71,11 +72,11 @@ func TestFromService(t *testing.T) {
 			t.Errorf("%s: exported %v, %v", name, cs, err)
 		}
 	}
-	if _, _, err := FromService(hk, userlist(map[string]string{"service.cilium.io/global": "yes"}), nil); !errors.Is(err, mesh.ErrInvalidAnnotation) {
+	if _, _, err := FromService(hk, userlist(map[string]string{"service.cilium.io/global": "yes"}), nil); !errors.Is(err, global.ErrInvalidAnnotation) {
 		t.Errorf("invalid annotation: %v", err)
 	}
 
-	headless := userlist(global)
+	headless := userlist(globalAnn)
 	headless.Spec.ClusterIP, headless.Spec.ClusterIPs = corev1.ClusterIPNone, []string{corev1.ClusterIPNone}
 	cs, ok, err = FromService(hk, headless, []*discoveryv1.EndpointSlice{userlistSlice()})
 	if err != nil || !ok || len(cs.Frontends) != 0 || len(cs.Backends) != 3 {
@@ -84,7 +85,7 @@ func TestFromService(t *testing.T) {
 
 	bad := userlistSlice()
 	bad.Endpoints[0].Addresses = []string{"10.245.2"}
-	if _, _, err := FromService(hk, userlist(global), []*discoveryv1.EndpointSlice{bad}); !errors.Is(err, ErrBadIP) {
+	if _, _, err := FromService(hk, userlist(globalAnn), []*discoveryv1.EndpointSlice{bad}); !errors.Is(err, ErrBadIP) {
 		t.Fatalf("bad endpoint address: %v", err)
 	}
 }

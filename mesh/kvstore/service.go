@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
 // L4Addr is a port and protocol, as ClusterMesh writes it: {"Protocol":"TCP","Port":80}.
@@ -78,13 +79,13 @@ func NewClusterService(c mesh.Cluster, namespace, name string) *ClusterService {
 func (s *ClusterService) String() string { return s.Cluster + "/" + s.Namespace + "/" + s.Name }
 
 // AddFrontend adds frontend f under port name portName.
-func (s *ClusterService) AddFrontend(f mesh.Frontend, portName string) {
+func (s *ClusterService) AddFrontend(f lb.Frontend, portName string) {
 	addPort(&s.Frontends, f.Addr, portName, f.Protocol)
 }
 
 // AddBackend adds backend b under port name portName, with its zone when set. The
 // backend's state and cluster ID are not part of the wire format.
-func (s *ClusterService) AddBackend(b mesh.Backend, portName string) {
+func (s *ClusterService) AddBackend(b lb.Backend, portName string) {
 	addPort(&s.Backends, b.Addr, portName, b.Protocol)
 	if b.Zone != "" {
 		if s.Zones == nil {
@@ -94,7 +95,7 @@ func (s *ClusterService) AddBackend(b mesh.Backend, portName string) {
 	}
 }
 
-func addPort(m *map[string]PortConfiguration, ap netip.AddrPort, portName string, p mesh.Protocol) {
+func addPort(m *map[string]PortConfiguration, ap netip.AddrPort, portName string, p lb.Protocol) {
 	if *m == nil {
 		*m = map[string]PortConfiguration{}
 	}
@@ -108,8 +109,8 @@ func addPort(m *map[string]PortConfiguration, ap netip.AddrPort, portName string
 // MeshBackends returns the service's backends in the shared mesh vocabulary, sorted by
 // address, port and protocol: one per address and port, all active, with ClusterID and
 // Zone from the service. The service must have passed validation (Decode does that).
-func (s *ClusterService) MeshBackends() ([]mesh.Backend, error) {
-	var out []mesh.Backend
+func (s *ClusterService) MeshBackends() ([]lb.Backend, error) {
+	var out []lb.Backend
 	for addr, ports := range s.Backends {
 		ip, err := netip.ParseAddr(addr)
 		if err != nil {
@@ -119,11 +120,11 @@ func (s *ClusterService) MeshBackends() ([]mesh.Backend, error) {
 			if l4 == nil {
 				return nil, fmt.Errorf("service %s: backend %s port %q: %w", s, addr, name, ErrBadPort)
 			}
-			proto, err := mesh.ParseProtocol(l4.Protocol)
+			proto, err := lb.ParseProtocol(l4.Protocol)
 			if err != nil {
 				return nil, fmt.Errorf("service %s: backend %s port %q: %w: %v", s, addr, name, ErrBadPort, err)
 			}
-			out = append(out, mesh.Backend{
+			out = append(out, lb.Backend{
 				Addr: netip.AddrPortFrom(ip, l4.Port), Protocol: proto,
 				ClusterID: s.ClusterID, Zone: s.Zones[addr].Zone,
 			})
