@@ -34,7 +34,7 @@ func TestPreflight(t *testing.T) {
 	for _, want := range []string{
 		`cluster name "tokyo" used by targets 0 and 1`,
 		`cluster ID 2 used by "tokyo" and "hk"`,
-		`cluster "hk": unsupported Cilium chart version: 1.14.2`,
+		`cluster "hk": clustermesh: unsupported Cilium chart version: 1.14.2`,
 		`cluster "osaka": Values set clustermesh.maxConnectedClusters 511, the mesh uses 255`,
 		`cluster "nocfg": no REST config`,
 		"topology pair needs exactly 2 clusters, got 5",
