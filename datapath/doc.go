@@ -10,7 +10,7 @@
 //
 //   - XDPProgram: for an Ethernet/IPv4 TCP or UDP packet whose (destination address,
 //     destination port, protocol) is a programmed frontend, pick a backend with Maglev on
-//     the 5-tuple (slot FlowSlot of the service's table), rewrite the destination
+//     the 5-tuple (slot maglev.FlowSlot of the service's table), rewrite the destination
 //     address and port, update the IPv4 and L4 checksums incrementally (a UDP checksum of
 //     0 stays 0) and return XDP_PASS so the stack forwards it. A frontend with no Maglev
 //     backend is dropped (XDP_DROP). Everything else passes untouched: other addresses,
@@ -40,7 +40,7 @@
 //     uint16 (zero), fingerprint uint64 of the Maglev row's inputs.
 //   - cik_lb_backend, array indexed by backend ID uint32 (1..MaxBackends; 0 unused),
 //     MaxBackends+1 entries. Value (16 bytes): address (4, network order), port (2,
-//     network order), protocol (1), mesh.BackendState (1), cluster ID uint32, service ID
+//     network order), protocol (1), lb.BackendState (1), cluster ID uint32, service ID
 //     uint32. An all-zero entry is a free slot.
 //   - cik_lb_revnat, hash, MaxBackends entries. Key (8 bytes): backend address (4,
 //     network order), port (2, network order), protocol (1), pad (1). Value (12 bytes):
@@ -70,7 +70,17 @@
 // first.
 //
 // Which backends fill a service's Maglev table is decided by Service.MaglevBackends:
-// active backends, restricted to Service.Preferred (the set clustermesh affinity
-// selects) when that holds an active one; terminating, quarantined and maintenance
-// backends take no new flows but keep their reverse NAT entries.
+// active backends, restricted to those marked Preferred (the side clustermesh affinity
+// prefers, as lb.Select marks it) when one of them is active; terminating, quarantined
+// and maintenance backends take no new flows but keep their reverse NAT entries. The
+// tables themselves are built by package datapath/maglev.
+//
+// # Operating systems
+//
+// The package builds on every GOOS. Loading and attaching the programs and every map
+// operation need Linux (files *_linux.go; the generated lb_bpfel.go is Linux-only too):
+// elsewhere Load returns an error wrapping errors.ErrUnsupported, after validating its
+// options, and so do Attach and the map methods (*_other.go). The types, validation,
+// encoding and planning of what to write are pure Go and the same everywhere. On Linux
+// the programs are built for little-endian CPUs (bpf2go target bpfel).
 package datapath

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 
-	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
 // The maps hold addresses and ports in network byte order. These helpers convert between
@@ -34,48 +34,48 @@ func portFromBE(v uint16) uint16 {
 	return binary.BigEndian.Uint16(b[:])
 }
 
-func svcKeyOf(fe mesh.Frontend) lbSvcKey {
-	return lbSvcKey{Vip: addrBE(fe.Addr.Addr()), Port: portBE(fe.Addr.Port()), Proto: uint8(fe.Protocol)}
+func svcKeyOf(fe lb.Frontend) svcKey {
+	return svcKey{Vip: addrBE(fe.Addr.Addr()), Port: portBE(fe.Addr.Port()), Proto: uint8(fe.Protocol)}
 }
 
-func (k lbSvcKey) frontend() mesh.Frontend {
-	return mesh.Frontend{
+func (k svcKey) frontend() lb.Frontend {
+	return lb.Frontend{
 		Addr:     netip.AddrPortFrom(addrFromBE(k.Vip), portFromBE(k.Port)),
-		Protocol: mesh.Protocol(k.Proto),
+		Protocol: lb.Protocol(k.Proto),
 	}
 }
 
-func backendKeyOf(b *mesh.Backend) lbRevnatKey {
-	return lbRevnatKey{Addr: addrBE(b.Addr.Addr()), Port: portBE(b.Addr.Port()), Proto: uint8(b.Protocol)}
+func backendKeyOf(b *lb.Backend) revnatKey {
+	return revnatKey{Addr: addrBE(b.Addr.Addr()), Port: portBE(b.Addr.Port()), Proto: uint8(b.Protocol)}
 }
 
-func (v *lbBackend) key() lbRevnatKey {
-	return lbRevnatKey{Addr: v.Addr, Port: v.Port, Proto: v.Proto}
+func (v *backendEntry) key() revnatKey {
+	return revnatKey{Addr: v.Addr, Port: v.Port, Proto: v.Proto}
 }
 
-func (v *lbBackend) backend() mesh.Backend {
-	return mesh.Backend{
+func (v *backendEntry) backend() lb.Backend {
+	return lb.Backend{
 		Addr:      netip.AddrPortFrom(addrFromBE(v.Addr), portFromBE(v.Port)),
-		Protocol:  mesh.Protocol(v.Proto),
-		State:     mesh.BackendState(v.State),
+		Protocol:  lb.Protocol(v.Proto),
+		State:     lb.BackendState(v.State),
 		ClusterID: v.ClusterId,
 	}
 }
 
-func (k lbRevnatKey) addrPort() netip.AddrPort {
+func (k revnatKey) addrPort() netip.AddrPort {
 	return netip.AddrPortFrom(addrFromBE(k.Addr), portFromBE(k.Port))
 }
 
 // u64 packs a frontend key into an integer for Go maps (never 0: ports are non-zero).
-func (k lbSvcKey) u64() uint64 {
+func (k svcKey) u64() uint64 {
 	return uint64(k.Vip)<<32 | uint64(k.Port)<<16 | uint64(k.Proto)<<8 | uint64(k.Pad)
 }
 
-func svcKeyFrom64(u uint64) lbSvcKey {
-	return lbSvcKey{Vip: uint32(u >> 32), Port: uint16(u >> 16), Proto: uint8(u >> 8), Pad: uint8(u)}
+func svcKeyFrom64(u uint64) svcKey {
+	return svcKey{Vip: uint32(u >> 32), Port: uint16(u >> 16), Proto: uint8(u >> 8), Pad: uint8(u)}
 }
 
 // u64 packs a backend key into an integer for Go maps.
-func (k lbRevnatKey) u64() uint64 {
+func (k revnatKey) u64() uint64 {
 	return uint64(k.Addr)<<32 | uint64(k.Port)<<16 | uint64(k.Proto)<<8 | uint64(k.Pad)
 }

@@ -3,26 +3,32 @@ package datapath
 import "errors"
 
 // Sentinel errors of the datapath package. Returned errors wrap one of them with %w and
-// name the offending object and value.
+// name the offending object and value. Errors of package maglev (maglev.ErrInvalidSize,
+// maglev.ErrTooManyBackends) are wrapped as they are. Off Linux, Load, Attach and every
+// method that needs the kernel return an error wrapping errors.ErrUnsupported.
 var (
-	// ErrInvalidOptions reports an Options field out of range.
+	// ErrInvalidOptions reports an Options field out of range (Load); for
+	// MaglevTableSize it also wraps maglev.ErrInvalidSize.
 	ErrInvalidOptions = errors.New("datapath: invalid options")
-	// ErrUnsupported reports a frontend or backend the programs cannot serve: not IPv4, or
-	// a protocol other than TCP and UDP.
+	// ErrUnsupported reports input the programs cannot serve: a frontend or backend that
+	// is not IPv4, has port 0, a protocol other than TCP and UDP (or, for a backend,
+	// other than its frontend's) or an unknown state; an egress entry that fails
+	// egress.Entry.Validate or an egress lookup that is not IPv4; an L2 responder without
+	// an IPv4 address, an ifindex or a 6-byte MAC; an Attach to an ifindex below 1 or of
+	// an unknown Hook.
 	ErrUnsupported = errors.New("datapath: unsupported address or protocol")
-	// ErrCapacity reports that a write would exceed a map's capacity. Nothing is
-	// truncated: the write is refused before any map is touched.
+	// ErrCapacity reports that a write would exceed a map's capacity, or a service with
+	// more than MaxBackendsPerService backends. Nothing is truncated: the write is
+	// refused before any map is touched.
 	ErrCapacity = errors.New("datapath: map capacity exceeded")
-	// ErrDuplicate reports the same frontend twice in one desired set, or the same
-	// backend (address, port, protocol) under two frontends: the stateless reverse NAT
-	// maps each backend to exactly one frontend.
+	// ErrDuplicate reports the same frontend twice in one desired set, the same backend
+	// twice under one frontend, or the same backend (address, port, protocol) under two
+	// frontends: the stateless reverse NAT maps each backend to exactly one frontend. It
+	// also reports an egress entry (source and destination) listed twice.
 	ErrDuplicate = errors.New("datapath: duplicate frontend or backend")
-	// ErrNotFound reports a frontend that is not programmed.
+	// ErrNotFound reports a frontend that is not programmed (Service, DeleteService), or
+	// a link that is not pinned (Detach).
 	ErrNotFound = errors.New("datapath: not found")
 	// ErrMap reports a failed map operation; it wraps the kernel's error too.
 	ErrMap = errors.New("datapath: map operation failed")
-	// ErrInvalidMaglevSize reports a Maglev table size that is not a prime in range.
-	ErrInvalidMaglevSize = errors.New("datapath: invalid Maglev table size")
-	// ErrTooManyBackends reports more Maglev backends than table slots.
-	ErrTooManyBackends = errors.New("datapath: more backends than Maglev table slots")
 )

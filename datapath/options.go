@@ -1,11 +1,14 @@
 package datapath
 
-import "fmt"
+import (
+	"fmt"
 
-// Default capacities and sizes used when an Options field is zero.
+	"github.com/ciliumkit/ciliumkit/datapath/maglev"
+)
+
+// Default capacities used when an Options field is zero. The default Maglev table size
+// is maglev.DefaultSize.
 const (
-	// DefaultMaglevTableSize is the Maglev table size M (slots per service).
-	DefaultMaglevTableSize = 16381
 	// DefaultMaxServices is the capacity of the services and Maglev maps (frontends).
 	DefaultMaxServices = 65536
 	// DefaultMaxBackends is the capacity of the backends and reverse NAT maps.
@@ -23,8 +26,10 @@ type Options struct {
 	// restart keeps its state and traffic flowing. Empty means no pinning.
 	PinDir string
 	// MaglevTableSize is M, the number of slots in each service's Maglev table: a prime
-	// in [3, 131071]. Zero means DefaultMaglevTableSize. Kernel memory for Maglev tables
-	// is 4*M bytes per service with at least one backend.
+	// in [maglev.MinSize, maglev.MaxSize] = [3, 131071]. Zero means maglev.DefaultSize
+	// (16381). Kernel memory for Maglev tables is 4*M bytes per service with at least one
+	// backend (per service whether or not it has one, when the rows fit in
+	// MaglevArrayLimit and the map is a preallocated array).
 	MaglevTableSize uint32
 	// MaxServices is the number of frontends the maps hold, in [1, 1<<24]. Zero means
 	// DefaultMaxServices.
@@ -52,12 +57,12 @@ func (o *Options) withDefaults() (Options, error) {
 			*v = d
 		}
 	}
-	def(&r.MaglevTableSize, DefaultMaglevTableSize)
+	def(&r.MaglevTableSize, maglev.DefaultSize)
 	def(&r.MaxServices, DefaultMaxServices)
 	def(&r.MaxBackends, DefaultMaxBackends)
 	def(&r.MaxEgress, DefaultMaxEgress)
 	def(&r.MaxL2Responders, DefaultMaxL2Responders)
-	if err := checkMaglevSize(r.MaglevTableSize); err != nil {
+	if err := maglev.ValidateSize(r.MaglevTableSize); err != nil {
 		return r, fmt.Errorf("%w: MaglevTableSize: %w", ErrInvalidOptions, err)
 	}
 	for _, f := range []struct {

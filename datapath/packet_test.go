@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
 // Offsets in the test packets: Ethernet (14) + IPv4 without options (20) + L4.
@@ -17,10 +17,10 @@ const (
 
 // packet builds an Ethernet/IPv4/TCP or UDP packet with valid checksums and a payload.
 // udpNoCsum leaves a UDP checksum of 0 (none).
-func packet(src, dst netip.AddrPort, proto mesh.Protocol, udpNoCsum bool) []byte {
+func packet(src, dst netip.AddrPort, proto lb.Protocol, udpNoCsum bool) []byte {
 	payload := []byte("ciliumkit test payload")
 	l4len := 20
-	if proto == mesh.UDP {
+	if proto == lb.UDP {
 		l4len = 8
 	}
 	b := make([]byte, offL4+l4len+len(payload))
@@ -40,7 +40,7 @@ func packet(src, dst netip.AddrPort, proto mesh.Protocol, udpNoCsum bool) []byte
 	l4 := b[offL4:]
 	binary.BigEndian.PutUint16(l4[0:], src.Port())
 	binary.BigEndian.PutUint16(l4[2:], dst.Port())
-	if proto == mesh.TCP {
+	if proto == lb.TCP {
 		binary.BigEndian.PutUint32(l4[4:], 1000)
 		l4[12] = 5 << 4
 		l4[13] = 0x18 // PSH|ACK
@@ -50,15 +50,15 @@ func packet(src, dst netip.AddrPort, proto mesh.Protocol, udpNoCsum bool) []byte
 	}
 	copy(l4[l4len:], payload)
 	binary.BigEndian.PutUint16(ip[10:], ipChecksum(ip[:ipHLen]))
-	if proto == mesh.UDP && udpNoCsum {
+	if proto == lb.UDP && udpNoCsum {
 		return b
 	}
 	binary.BigEndian.PutUint16(l4[l4CsumOff(proto):], l4Checksum(b))
 	return b
 }
 
-func l4CsumOff(proto mesh.Protocol) int {
-	if proto == mesh.TCP {
+func l4CsumOff(proto lb.Protocol) int {
+	if proto == lb.TCP {
 		return 16
 	}
 	return 6
@@ -94,7 +94,7 @@ func ipChecksum(h []byte) uint16 {
 // pseudo-header and the checksum field taken as zero. A UDP result of 0 is sent as 0xffff.
 func l4Checksum(b []byte) uint16 {
 	ip := b[offIP:]
-	proto := mesh.Protocol(ip[9])
+	proto := lb.Protocol(ip[9])
 	l4 := make([]byte, len(b)-offL4)
 	copy(l4, b[offL4:])
 	off := l4CsumOff(proto)
@@ -102,19 +102,19 @@ func l4Checksum(b []byte) uint16 {
 	s := sum16(ip[12:20], 0)
 	s += uint32(proto) + uint32(len(l4))
 	c := ^fold(sum16(l4, s))
-	if proto == mesh.UDP && c == 0 {
+	if proto == lb.UDP && c == 0 {
 		c = 0xffff
 	}
 	return c
 }
 
 // flowOf reads the 5-tuple of a test packet.
-func flowOf(b []byte) (src, dst netip.AddrPort, proto mesh.Protocol) {
+func flowOf(b []byte) (src, dst netip.AddrPort, proto lb.Protocol) {
 	ip := b[offIP:]
 	l4 := b[offL4:]
 	src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), binary.BigEndian.Uint16(l4[0:]))
 	dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), binary.BigEndian.Uint16(l4[2:]))
-	return src, dst, mesh.Protocol(ip[9])
+	return src, dst, lb.Protocol(ip[9])
 }
 
 // checkPacket verifies both checksums of b against values recomputed from scratch (a UDP
@@ -129,7 +129,7 @@ func checkPacket(t *testing.T, orig, b []byte, udpNoCsum bool) {
 	if got, want := binary.BigEndian.Uint16(ip[10:]), ipChecksum(ip[:ipHLen]); got != want {
 		t.Errorf("IPv4 checksum %#04x, recomputed %#04x", got, want)
 	}
-	proto := mesh.Protocol(ip[9])
+	proto := lb.Protocol(ip[9])
 	off := offL4 + l4CsumOff(proto)
 	got := binary.BigEndian.Uint16(b[off:])
 	if udpNoCsum {
@@ -155,7 +155,7 @@ func checkPacket(t *testing.T, orig, b []byte, udpNoCsum bool) {
 func TestPacketBuilderChecksums(t *testing.T) {
 	// A packet with valid checksums sums to 0xffff over the IPv4 header, and over the L4
 	// segment plus pseudo-header, checksum fields included (RFC 1071).
-	b := packet(netip.MustParseAddrPort("10.0.0.1:1000"), netip.MustParseAddrPort("10.0.0.2:53"), mesh.UDP, false)
+	b := packet(netip.MustParseAddrPort("10.0.0.1:1000"), netip.MustParseAddrPort("10.0.0.2:53"), lb.UDP, false)
 	if s := fold(sum16(b[offIP:offL4], 0)); s != 0xffff {
 		t.Errorf("IPv4 header does not sum to 0xffff: %#04x", s)
 	}

@@ -2,25 +2,25 @@ package datapath
 
 import (
 	"fmt"
-	"time"
+	"slices"
 
-	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/datapath/maglev"
 )
 
 // plan is the set of map writes of one operation.
 type plan struct {
 	beIDs    []uint32
-	beVals   []lbBackend
-	rnKeys   []lbRevnatKey
-	rnVals   []lbRevnatVal
+	beVals   []backendEntry
+	rnKeys   []revnatKey
+	rnVals   []revnatVal
 	rnIDs    []uint32 // backend ID of each rnKeys entry
-	svcKeys  []lbSvcKey
-	svcVals  []lbSvcVal
+	svcKeys  []svcKey
+	svcVals  []svcVal
 	svcRecs  []*svcRec
 	rows     []row
-	svcDel   []lbSvcKey
+	svcDel   []svcKey
 	rowDel   map[uint32]struct{} // Maglev rows to delete, by service ID
-	rnDel    []lbRevnatKey
+	rnDel    []revnatKey
 	rnDelIDs []uint32            // backend ID of each rnDel entry, 0 for orphans
 	beZero   map[uint32]struct{} // backend IDs to clear
 	freeSvc  []uint32
@@ -33,12 +33,15 @@ type plan struct {
 // row is a Maglev row to write.
 type row struct {
 	id   uint32
-	cand []mesh.Backend
+	cand []maglev.Backend
 	ids  []uint32 // backend ID of each cand
 }
 
-// apply validates and writes puts and deletes dels (frontends not in puts).
-func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (SyncStats, error) {
+// planWrites validates puts and dels (frontends not in puts) against the mirror and the
+// maps' capacities and returns the map writes that make the maps hold them. It changes
+// nothing when it returns an error; otherwise it has allocated the IDs of new services
+// and backends in the mirror, and the plan must be executed (or the mirror rebuilt).
+func (d *Datapath) planWrites(puts []prepared, dels []svcKey) (*plan, error) {
 	st := d.st
 	affected := make(map[uint64]struct{}, len(puts)+len(dels))
 	newSvcs, nbe := 0, 0
@@ -46,7 +49,7 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 		p := &puts[i]
 		pk := p.key.u64()
 		if _, dup := affected[pk]; dup {
-			return SyncStats{}, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
+			return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
 		}
 		affected[pk] = struct{}{}
 		if _, ok := st.svcs[pk]; !ok {
@@ -71,13 +74,13 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 		for _, k := range p.keys {
 			ku := k.u64()
 			if o, dup := owner[ku]; dup {
-				return SyncStats{}, fmt.Errorf("%w: backend %v under frontends %v and %v",
+				return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
 					ErrDuplicate, k.addrPort(), puts[o].key.frontend(), p.key.frontend())
 			}
 			owner[ku] = int32(i)
 			if id, ok := st.bes[ku]; ok {
 				if o := st.byID[st.beVals[id].SvcId]; !isIn(affected, o) {
-					return SyncStats{}, fmt.Errorf("%w: backend %v of frontend %v already belongs to frontend %v",
+					return nil, fmt.Errorf("%w: backend %v of frontend %v already belongs to frontend %v",
 						ErrDuplicate, k.addrPort(), p.key.frontend(), svcKeyFrom64(o).frontend())
 				}
 				found[x] = id
@@ -129,10 +132,10 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 		}
 	}
 	if n := len(st.svcs) + newSvcs - delSvcs; n > int(d.opts.MaxServices) {
-		return SyncStats{}, fmt.Errorf("%w: %d services, the services map holds %d", ErrCapacity, n, d.opts.MaxServices)
+		return nil, fmt.Errorf("%w: %d services, the services map holds %d", ErrCapacity, n, d.opts.MaxServices)
 	}
 	if n := len(st.bes) + added - removed; n > int(d.opts.MaxBackends) {
-		return SyncStats{}, fmt.Errorf("%w: %d backends, the backends map holds %d", ErrCapacity, n, d.opts.MaxBackends)
+		return nil, fmt.Errorf("%w: %d backends, the backends map holds %d", ErrCapacity, n, d.opts.MaxBackends)
 	}
 
 	// Reverse NAT entries in the map now, before the plan changes the mirror.
@@ -176,9 +179,9 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 
 	m := d.opts.MaglevTableSize
 	pl.svcRecs = make([]*svcRec, len(puts))
-	pl.beIDs, pl.beVals = make([]uint32, 0, nbe), make([]lbBackend, 0, nbe)
-	pl.rnKeys, pl.rnVals, pl.rnIDs = make([]lbRevnatKey, 0, nbe), make([]lbRevnatVal, 0, nbe), make([]uint32, 0, nbe)
-	pl.svcKeys, pl.svcVals = make([]lbSvcKey, 0, len(puts)), make([]lbSvcVal, 0, len(puts))
+	pl.beIDs, pl.beVals = make([]uint32, 0, nbe), make([]backendEntry, 0, nbe)
+	pl.rnKeys, pl.rnVals, pl.rnIDs = make([]revnatKey, 0, nbe), make([]revnatVal, 0, nbe), make([]uint32, 0, nbe)
+	pl.svcKeys, pl.svcVals = make([]svcKey, 0, len(puts)), make([]svcVal, 0, len(puts))
 	if len(st.bes) == 0 && added > 0 {
 		st.bes = make(map[uint64]uint32, added)
 	}
@@ -227,7 +230,7 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 		for j, c := range p.cidx {
 			cids[j] = ids[c]
 		}
-		sv := lbSvcVal{Id: sid, Count: uint16(len(cids)), Fingerprint: fingerprint(m, p.cand, cids)}
+		sv := svcVal{Id: sid, Count: uint16(len(cids)), Fingerprint: fingerprint(m, p.cand, cids)}
 		if len(cids) > 0 && (rec == nil || rec.val.Count == 0 || rec.val.Fingerprint != sv.Fingerprint) {
 			pl.rows = append(pl.rows, row{id: sid, cand: p.cand, ids: cids})
 		}
@@ -243,13 +246,21 @@ func (d *Datapath) apply(start time.Time, puts []prepared, dels []lbSvcKey) (Syn
 	}
 
 	pl.deleteFirst = len(st.svcs)+newSvcs > int(d.opts.MaxServices) || rnPresent+rnNew > int(d.opts.MaxBackends)
-	stats, err := d.execute(puts, &pl)
-	stats.Duration = time.Since(start)
-	if err != nil {
-		if st2, rerr := d.readState(); rerr == nil {
-			d.st = st2
-		}
-		return stats, err
+	return &pl, nil
+}
+
+// keysOf returns the keys of m, sorted.
+func keysOf(m map[uint32]struct{}) []uint32 {
+	out := make([]uint32, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	return stats, nil
+	slices.Sort(out)
+	return out
+}
+
+// isIn reports whether k is in set.
+func isIn(set map[uint64]struct{}, k uint64) bool {
+	_, ok := set[k]
+	return ok
 }

@@ -9,6 +9,4 @@ var (
 	ErrInvalidEntry = errors.New("egress: invalid entry")
 	// ErrNoGateways reports a gateway selection from an empty gateway set.
 	ErrNoGateways = errors.New("egress: no gateways")
-	// ErrInvalidPolicy reports a CiliumEgressGatewayPolicy that Cilium would reject.
-	ErrInvalidPolicy = errors.New("egress: invalid policy")
 )

@@ -8,7 +8,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ciliumkit/ciliumkit/datapath"
-	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
 // config is the agent's input file (YAML or JSON):
@@ -42,7 +42,7 @@ type backendConfig struct {
 }
 
 // parseConfig decodes data strictly and turns every service into the datapath form,
-// choosing backends with mesh.SelectBackends: a backend of localCluster is local, any
+// choosing backends with lb.Select: a backend of localCluster is local, any
 // other is remote. It reports every problem, each naming the service and the value.
 func parseConfig(data []byte) ([]datapath.Service, error) {
 	var c config
@@ -73,38 +73,38 @@ func (s serviceConfig) service(localCluster uint32) (datapath.Service, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("frontend %q: %w", s.Frontend, err))
 	}
-	proto := mesh.TCP
+	proto := lb.TCP
 	if s.Protocol != "" {
-		if proto, err = mesh.ParseProtocol(s.Protocol); err != nil {
+		if proto, err = lb.ParseProtocol(s.Protocol); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	var g *mesh.Global
+	var g *lb.Global
 	if s.Global {
-		g = &mesh.Global{}
+		g = &lb.Global{}
 		if s.Affinity != "" {
-			if g.Affinity, err = mesh.ParseAffinity(s.Affinity); err != nil {
+			if g.Affinity, err = lb.ParseAffinity(s.Affinity); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	} else if s.Affinity != "" {
 		errs = append(errs, fmt.Errorf("affinity %q on a service that is not global", s.Affinity))
 	}
-	var local, remote []mesh.Backend
+	var local, remote []lb.Backend
 	for j, b := range s.Backends {
 		ap, err := netip.ParseAddrPort(b.Addr)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("backends[%d] addr %q: %w", j, b.Addr, err))
 			continue
 		}
-		st := mesh.BackendActive
+		st := lb.BackendActive
 		if b.State != "" {
-			if st, err = mesh.ParseBackendState(b.State); err != nil {
+			if st, err = lb.ParseBackendState(b.State); err != nil {
 				errs = append(errs, fmt.Errorf("backends[%d]: %w", j, err))
 				continue
 			}
 		}
-		mb := mesh.Backend{Addr: ap, Protocol: proto, State: st, ClusterID: b.Cluster}
+		mb := lb.Backend{Addr: ap, Protocol: proto, State: st, ClusterID: b.Cluster}
 		if b.Cluster == localCluster || b.Cluster == 0 {
 			local = append(local, mb)
 		} else {
@@ -114,6 +114,6 @@ func (s serviceConfig) service(localCluster uint32) (datapath.Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return datapath.Service{}, err
 	}
-	fe := mesh.Frontend{Addr: addr, Protocol: proto}
-	return datapath.ServiceFromSelection(fe, mesh.SelectBackends(g, local, remote)), nil
+	fe := lb.Frontend{Addr: addr, Protocol: proto}
+	return datapath.Service{Frontend: fe, Backends: lb.Select(g, local, remote).Backends}, nil
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ciliumkit/ciliumkit/datapath"
 	"github.com/ciliumkit/ciliumkit/internal/testenv"
-	"github.com/ciliumkit/ciliumkit/mesh"
+	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
 const sample = `localCluster: 1
@@ -54,7 +54,7 @@ func TestParseConfig(t *testing.T) {
 	if mb := web.MaglevBackends(); len(mb) != 1 || mb[0].Addr != netip.MustParseAddrPort("10.240.0.5:8080") {
 		t.Errorf("new flows to %v, want only the active local backend", mb)
 	}
-	if svcs[1].Frontend.Protocol != mesh.UDP || svcs[1].Backends[0].Protocol != mesh.UDP {
+	if svcs[1].Frontend.Protocol != lb.UDP || svcs[1].Backends[0].Protocol != lb.UDP {
 		t.Errorf("dns service %+v, want UDP throughout", svcs[1])
 	}
 }
@@ -63,7 +63,7 @@ func TestParseConfigErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ in, want string }{
 		"unknown field":  {"services: [{frontend: 10.0.0.1:80, weight: 3}]", "weight"},
 		"bad frontend":   {"services: [{frontend: 10.0.0.300:80}]", `services[0] (10.0.0.300:80): frontend "10.0.0.300:80"`},
-		"bad protocol":   {"services: [{frontend: 10.0.0.1:80, protocol: ICMP}]", `unknown protocol "ICMP"`},
+		"bad protocol":   {"services: [{frontend: 10.0.0.1:80, protocol: ICMP}]", `invalid protocol "ICMP"`},
 		"bad affinity":   {"services: [{frontend: 10.0.0.1:80, global: true, affinity: near}]", "near"},
 		"affinity local": {"services: [{frontend: 10.0.0.1:80, affinity: local}]", "not global"},
 		"bad backend":    {"services: [{frontend: 10.0.0.1:80, backends: [{addr: nowhere}]}]", `backends[0] addr "nowhere"`},

@@ -1,0 +1,41 @@
+package datapath
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// Hook is an attachment point for one of the programs.
+type Hook uint8
+
+// Hooks. TC hooks use TCX links (Linux 6.6 or later).
+const (
+	// HookXDP runs XDPProgram on an interface's receive path (in the driver when it
+	// supports XDP, else generic XDP).
+	HookXDP Hook = iota + 1
+	// HookTCIngress runs TCIngressProgram on TC ingress.
+	HookTCIngress
+	// HookTCEgress runs TCEgressProgram (reverse NAT) on TC egress.
+	HookTCEgress
+)
+
+// String returns "xdp", "tc-ingress" or "tc-egress".
+func (h Hook) String() string {
+	switch h {
+	case HookXDP:
+		return "xdp"
+	case HookTCIngress:
+		return "tc-ingress"
+	case HookTCEgress:
+		return "tc-egress"
+	}
+	return fmt.Sprintf("hook(%d)", uint8(h))
+}
+
+// linkPin returns where the link of hook on ifindex is pinned, or "" without PinDir.
+func (d *Datapath) linkPin(h Hook, ifindex int) string {
+	if d.opts.PinDir == "" {
+		return ""
+	}
+	return filepath.Join(d.opts.PinDir, fmt.Sprintf("cik_link_%s_%d", h, ifindex))
+}

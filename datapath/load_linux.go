@@ -1,0 +1,91 @@
+package datapath
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/ciliumkit/ciliumkit/datapath/maglev"
+)
+
+// kernel is what Load loads on Linux: the programs and maps.
+type kernel struct {
+	objs lbObjects
+}
+
+// Load loads the BPF programs and creates (or, with Options.PinDir, reuses) their maps,
+// then reads the maps back so that the next sync writes only differences. A nil opts
+// selects the defaults; options out of range are refused with an error wrapping
+// ErrInvalidOptions. Pinned maps whose type, sizes or capacity differ from opts are
+// refused with an error. Load needs Linux (and CAP_BPF, CAP_NET_ADMIN for Attach); on
+// other operating systems it validates opts, then returns an error wrapping
+// errors.ErrUnsupported.
+func Load(opts *Options) (*Datapath, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := loadLb()
+	if err != nil {
+		return nil, fmt.Errorf("datapath: load embedded BPF object: %w", err)
+	}
+	var ms lbMapSpecs
+	if err := spec.Assign(&ms); err != nil {
+		return nil, fmt.Errorf("datapath: assign map specs: %w", err)
+	}
+	ms.CikLbSvc.MaxEntries = o.MaxServices
+	ms.CikLbMaglev.MaxEntries = o.MaxServices
+	ms.CikLbMaglev.ValueSize = 4 * o.MaglevTableSize
+	ms.CikLbMaglev.Value = &btf.Array{Index: ms.CikLbMaglev.Value, Type: ms.CikLbMaglev.Value, Nelems: o.MaglevTableSize}
+	maglevArray := maglevFitsArray(&o)
+	if maglevArray {
+		ms.CikLbMaglev.Type = ebpf.Array
+		ms.CikLbMaglev.Flags = 0
+		ms.CikLbMaglev.MaxEntries = o.MaxServices + 1 // service ID 0 is never used
+	}
+	ms.CikLbBackend.MaxEntries = o.MaxBackends + 1 // ID 0 is never used
+	ms.CikLbRevnat.MaxEntries = o.MaxBackends
+	ms.CikEgressV4.MaxEntries = o.MaxEgress
+	ms.CikL2respV4.MaxEntries = o.MaxL2Responders
+	if err := spec.Variables["maglev_m"].Set(o.MaglevTableSize); err != nil {
+		return nil, fmt.Errorf("datapath: set maglev_m = %d: %w", o.MaglevTableSize, err)
+	}
+	copts := &ebpf.CollectionOptions{Maps: ebpf.MapOptions{PinPath: o.PinDir}}
+	if o.PinDir == "" {
+		for _, m := range spec.Maps {
+			m.Pinning = ebpf.PinNone
+		}
+	}
+	d := &Datapath{opts: o, maglevArray: maglevArray}
+	if err := spec.LoadAndAssign(&d.objs, copts); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("datapath: BPF verifier rejected a program: %+v", ve)
+		}
+		return nil, fmt.Errorf("datapath: load BPF objects (pin dir %q): %w", o.PinDir, err)
+	}
+	d.maglev, _ = maglev.New(o.MaglevTableSize) // size checked by withDefaults
+	if d.st, err = d.readState(); err != nil {
+		d.objs.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes the programs and maps. Pinned maps keep their contents.
+func (d *Datapath) Close() error { return d.objs.Close() }
+
+// XDPProgram returns the XDP service load balancer (DNAT to a backend, XDP_PASS; frontend
+// without backends: XDP_DROP), which also answers ARP for L2 responder addresses
+// (XDP_TX); anything else passes untouched (XDP_PASS).
+func (d *Datapath) XDPProgram() *ebpf.Program { return d.objs.CikXdpLb }
+
+// TCIngressProgram returns the TC ingress service load balancer (same as XDPProgram with
+// TC_ACT_OK and TC_ACT_SHOT).
+func (d *Datapath) TCIngressProgram() *ebpf.Program { return d.objs.CikTcLb }
+
+// TCEgressProgram returns the TC egress reverse NAT: replies from a backend get their
+// frontend as source; anything else passes untouched (TC_ACT_OK).
+func (d *Datapath) TCEgressProgram() *ebpf.Program { return d.objs.CikTcRevnat }

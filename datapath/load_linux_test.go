@@ -1,0 +1,39 @@
+package datapath
+
+import (
+	"testing"
+
+	"github.com/ciliumkit/ciliumkit/datapath/maglev"
+	"github.com/ciliumkit/ciliumkit/internal/testenv"
+)
+
+// load loads the datapath with small capacities for tests, closing it on cleanup.
+func load(t testing.TB, o *Options) *Datapath {
+	t.Helper()
+	testenv.RequirePrivileged(t)
+	if o == nil {
+		o = &Options{MaglevTableSize: 251, MaxServices: 1024, MaxBackends: 4096}
+	}
+	d, err := Load(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestLoadEveryProgram(t *testing.T) {
+	for _, m := range []uint32{251, maglev.DefaultSize, 65521} {
+		d := load(t, &Options{MaglevTableSize: m, MaxServices: 16, MaxBackends: 64})
+		for name, p := range map[string]interface{ FD() int }{
+			"xdp": d.XDPProgram(), "tc ingress": d.TCIngressProgram(), "tc egress": d.TCEgressProgram(),
+		} {
+			if p.FD() <= 0 {
+				t.Errorf("M=%d: %s program not loaded", m, name)
+			}
+		}
+		if got := d.objs.CikLbMaglev.ValueSize(); got != 4*m {
+			t.Errorf("Maglev value size = %d, want %d", got, 4*m)
+		}
+	}
+}

@@ -1,0 +1,16 @@
+package datapath
+
+// The hand-written map types must stay convertible to the generated ones: these
+// conversions compile only while both have the same fields, with the same names and types,
+// in the same order (so the same layout).
+var (
+	_ = lbSvcKey(svcKey{})
+	_ = lbSvcVal(svcVal{})
+	_ = lbBackend(backendEntry{})
+	_ = lbRevnatKey(revnatKey{})
+	_ = lbRevnatVal(revnatVal{})
+	_ = lbEgressKey(egressKey{})
+	_ = lbEgressVal(egressVal{})
+	_ = lbL2Key(l2Key{})
+	_ = lbL2Val(l2Val{})
+)

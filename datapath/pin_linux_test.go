@@ -1,0 +1,109 @@
+package datapath
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ciliumkit/ciliumkit/egress"
+	"github.com/ciliumkit/ciliumkit/mesh/lb"
+	"golang.org/x/sys/unix"
+)
+
+// bpffs mounts a fresh bpffs on a temporary directory, unmounted on cleanup.
+func bpffs(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount("bpf", dir, "bpf", 0, "mode=0700"); err != nil {
+		t.Fatalf("mount bpffs on %s: %v", dir, err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	return dir
+}
+
+func TestPinnedMapsSurviveReopen(t *testing.T) {
+	load(t, nil) // skip or fail early when unprivileged
+	dir := bpffs(t)
+	opts := &Options{PinDir: dir, MaglevTableSize: 251, MaxServices: 64, MaxBackends: 256}
+	d1, err := Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := services(20)
+	if _, err := d1.Sync(set); err != nil {
+		t.Fatal(err)
+	}
+	eg := []egress.Entry{{Source: netip.MustParseAddr("10.244.1.7"), Destination: netip.MustParsePrefix("0.0.0.0/0"),
+		EgressIP: netip.MustParseAddr("10.0.0.10"), GatewayIP: netip.MustParseAddr("192.168.1.10")}}
+	if _, err := d1.SyncEgress(eg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d1.SyncL2Responders([]L2Responder{{IP: netip.MustParseAddr("10.10.200.1"), Ifindex: 2, MAC: []byte{2, 0, 0, 0, 0, 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	client := netip.MustParseAddrPort(clientIP + ":40000")
+	in := packet(client, set[3].Frontend.Addr, lb.TCP, false)
+	_, out1 := run(t, d1.XDPProgram(), in)
+	before, err := d1.Service(set[3].Frontend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"cik_lb_svc", "cik_lb_backend", "cik_lb_revnat", "cik_lb_maglev", "cik_egress_v4", "cik_l2resp_v4"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("map %s not pinned: %v", name, err)
+		}
+	}
+
+	d2, err := Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	after, err := d2.Service(set[3].Frontend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.ID != before.ID || len(after.Backends) != len(before.Backends) || len(after.Table) != len(before.Table) {
+		t.Fatalf("after reopen %+v, before %+v", after, before)
+	}
+	for i := range before.Table {
+		if after.Table[i] != before.Table[i] {
+			t.Fatalf("Maglev slot %d: %v after reopen, %v before", i, after.Table[i], before.Table[i])
+		}
+	}
+	// The reopened datapath knows what the maps hold: the same set writes nothing.
+	if st, err := d2.Sync(set); err != nil || st.Counts() != (SyncStats{}) {
+		t.Fatalf("sync after reopen wrote %+v, %v", st, err)
+	}
+	if st, err := d2.SyncEgress(eg); err != nil || st.Entries() != 0 {
+		t.Fatalf("egress sync after reopen wrote %+v, %v", st, err)
+	}
+	if rs, err := d2.L2Responders(); err != nil || len(rs) != 1 {
+		t.Fatalf("L2 responders after reopen: %v, %v", rs, err)
+	}
+	_, out2 := run(t, d2.XDPProgram(), in)
+	if _, dst1, _ := flowOf(out1); func() bool { _, dst2, _ := flowOf(out2); return dst1 != dst2 }() {
+		t.Fatalf("flow went to a different backend after reopen")
+	}
+	// A new service still gets a fresh ID, not one in use.
+	extra := services(21)[20]
+	if _, err := d2.UpsertService(extra); err != nil {
+		t.Fatal(err)
+	}
+	e, err := d2.Service(extra.Frontend)
+	if err != nil || e.ID != 21 {
+		t.Fatalf("new service after reopen: ID %d, %v; want 21", e.ID, err)
+	}
+
+	// Pinned maps of another shape are refused.
+	if _, err := Load(&Options{PinDir: dir, MaglevTableSize: 509, MaxServices: 64, MaxBackends: 256}); err == nil {
+		t.Fatal("Load with a different Maglev size reused the pinned maps")
+	} else if errors.Is(err, ErrInvalidOptions) {
+		t.Fatalf("unexpected error kind: %v", err)
+	}
+}
