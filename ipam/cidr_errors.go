@@ -7,9 +7,10 @@ import "errors"
 var (
 	// ErrPoolExhausted: no pool of the requested family holds a free aligned block of the
 	// requested length.
-	ErrPoolExhausted = errors.New("CIDR pool exhausted")
-	// ErrInvalidCIDR: a zero, unparsable or non-canonical prefix (host bits set).
-	ErrInvalidCIDR = errors.New("invalid CIDR")
+	ErrPoolExhausted = errors.New("ipam: CIDR pool exhausted")
+	// ErrInvalidCIDR: a prefix ValidateCIDR refuses: zero (invalid), with host bits set,
+	// IPv4-mapped IPv6, or zoned.
+	ErrInvalidCIDR = errors.New("ipam: invalid CIDR")
 	// ErrInvalidPrefixLength: a requested block length outside 0-32 (IPv4) or 0-128 (IPv6).
-	ErrInvalidPrefixLength = errors.New("invalid prefix length")
+	ErrInvalidPrefixLength = errors.New("ipam: invalid prefix length")
 )

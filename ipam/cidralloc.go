@@ -14,7 +14,7 @@ import (
 // O(log n) amortized in the number of reserved ranges, for a bounded number of distinct
 // (pool, length) requests. A CIDRAllocator is not safe for concurrent use.
 type CIDRAllocator struct {
-	used    *btree.BTreeG[span] // disjoint, non-adjacent ranges, ordered by family and start
+	used    *btree.BTreeG[Range] // disjoint, non-adjacent ranges, ordered by family and start
 	cursors map[cursorKey]cursor
 }
 
@@ -35,15 +35,15 @@ type cursor struct {
 // Reserved prefixes may overlap each other and may be of either family; invalid prefixes
 // are ignored.
 func NewCIDRAllocator(reserved []netip.Prefix) *CIDRAllocator {
-	spans := make([]span, 0, len(reserved))
+	spans := make([]Range, 0, len(reserved))
 	for _, p := range reserved {
 		if p.IsValid() {
-			spans = append(spans, spanOf(p))
+			spans = append(spans, rangeOf(p))
 		}
 	}
-	slices.SortFunc(spans, span.cmp)
-	a := &CIDRAllocator{used: btree.NewG(16, spanLess), cursors: map[cursorKey]cursor{}}
-	var cur span
+	slices.SortFunc(spans, compareFirst)
+	a := &CIDRAllocator{used: btree.NewG(16, Range.StartsBefore), cursors: map[cursorKey]cursor{}}
+	var cur Range
 	for i, s := range spans {
 		if i > 0 && touches(cur, s) {
 			if s.to.cmp(cur.to) > 0 {
@@ -64,36 +64,36 @@ func NewCIDRAllocator(reserved []netip.Prefix) *CIDRAllocator {
 
 // touches reports whether b, which starts no earlier than a, overlaps a or starts right
 // after it.
-func touches(a, b span) bool {
-	if a.v6 != b.v6 {
+func touches(a, b Range) bool {
+	if a.bits != b.bits {
 		return false
 	}
 	if b.from.cmp(a.to) <= 0 {
 		return true
 	}
-	n, ok := a.to.next(a.v6)
+	n, ok := a.to.next(a.is6())
 	return ok && n == b.from
 }
 
 // Reserve marks every address of p as taken. Invalid prefixes are ignored.
 func (a *CIDRAllocator) Reserve(p netip.Prefix) {
 	if p.IsValid() {
-		a.reserve(spanOf(p))
+		a.reserve(rangeOf(p))
 	}
 }
 
-func (a *CIDRAllocator) reserve(s span) {
+func (a *CIDRAllocator) reserve(s Range) {
 	// Merge with every range that overlaps or touches s: they start no later than the
 	// address after s.to.
 	pivot := s
-	if n, ok := s.to.next(s.v6); ok {
+	if n, ok := s.to.next(s.is6()); ok {
 		pivot.from = n
 	} else {
 		pivot.from = s.to
 	}
-	var merged []span
-	a.used.DescendLessOrEqual(pivot, func(r span) bool {
-		if r.cmp(s) > 0 || touches(r, s) {
+	var merged []Range
+	a.used.DescendLessOrEqual(pivot, func(r Range) bool {
+		if compareFirst(r, s) > 0 || touches(r, s) {
 			merged = append(merged, r)
 			return true
 		}
@@ -122,14 +122,14 @@ func (a *CIDRAllocator) Free(p netip.Prefix) bool {
 	if !p.IsValid() {
 		return false
 	}
-	_, hit := a.conflict(spanOf(p))
+	_, hit := a.conflict(rangeOf(p))
 	return !hit
 }
 
 // conflict returns the used range that overlaps s, if any: the range with the greatest
 // start not after s.to is the only candidate, since used ranges are disjoint and sorted.
-func (a *CIDRAllocator) conflict(s span) (r span, hit bool) {
-	a.used.DescendLessOrEqual(span{s.v6, s.to, s.to}, func(u span) bool {
+func (a *CIDRAllocator) conflict(s Range) (r Range, hit bool) {
+	a.used.DescendLessOrEqual(Range{bits: s.bits, from: s.to, to: s.to}, func(u Range) bool {
 		r, hit = u, u.overlaps(s)
 		return false
 	})
@@ -158,28 +158,28 @@ func (a *CIDRAllocator) Allocate(pools []netip.Prefix, bits int) (netip.Prefix, 
 
 func (a *CIDRAllocator) allocateIn(pool netip.Prefix, bits int) (netip.Prefix, bool) {
 	key := cursorKey{pool, bits}
-	ps := spanOf(pool)
+	ps := rangeOf(pool)
 	cur, seen := a.cursors[key]
 	if !seen {
 		cur.next = ps.from
 	}
-	host := bitLen(ps.v6) - bits
+	host := int(ps.bits) - bits
 	m := ones(host)
 	for c := cur.next; !cur.done && c.cmp(ps.to) <= 0; {
-		s := span{ps.v6, c, c.or(m)}
+		s := Range{bits: ps.bits, from: c, to: c.or(m)}
 		if s.to.cmp(ps.to) > 0 {
 			break
 		}
 		r, hit := a.conflict(s)
 		if !hit {
 			a.reserve(s)
-			n, ok := s.to.next(ps.v6)
+			n, ok := s.to.next(ps.is6())
 			a.cursors[key] = cursor{next: n, done: !ok}
-			return netip.PrefixFrom(fromU128(c, ps.v6), bits), true
+			return netip.PrefixFrom(fromU128(c, ps.bits), bits), true
 		}
-		n, ok := r.to.next(ps.v6)
+		n, ok := r.to.next(ps.is6())
 		if ok {
-			c, ok = alignUp(n, host, ps.v6)
+			c, ok = alignUp(n, host, ps.is6())
 		}
 		if !ok {
 			break

@@ -11,15 +11,15 @@ import (
 // prefixes and k overlapping pairs.
 func CIDROverlaps(prefixes []netip.Prefix) [][2]int {
 	order := make([]int, 0, len(prefixes))
-	spans := make([]span, len(prefixes))
+	spans := make([]Range, len(prefixes))
 	for i, p := range prefixes {
 		if p.IsValid() {
-			spans[i] = spanOf(p)
+			spans[i] = rangeOf(p)
 			order = append(order, i)
 		}
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		if c := spans[a].cmp(spans[b]); c != 0 {
+		if c := compareFirst(spans[a], spans[b]); c != 0 {
 			return c
 		}
 		return a - b
@@ -30,7 +30,7 @@ func CIDROverlaps(prefixes []netip.Prefix) [][2]int {
 	var active []int
 	for _, i := range order {
 		s := spans[i]
-		active = slices.DeleteFunc(active, func(j int) bool { return !spans[j].overlaps(span{s.v6, s.from, s.from}) })
+		active = slices.DeleteFunc(active, func(j int) bool { return !spans[j].overlaps(Range{bits: s.bits, from: s.from, to: s.from}) })
 		for _, j := range active {
 			pairs = append(pairs, [2]int{min(i, j), max(i, j)})
 		}

@@ -3,18 +3,18 @@ package l2
 import "errors"
 
 // Sentinel errors of the l2 package. Errors returned by this package wrap them with the
-// offending object and value; test with errors.Is.
+// offending object and value; test with errors.Is. Each text starts with "l2: ".
 var (
 	// ErrInvalidPolicy: a CiliumL2AnnouncementPolicy name is not valid or the policy
 	// announces neither external IPs nor load-balancer IPs.
-	ErrInvalidPolicy = errors.New("invalid L2 announcement policy")
+	ErrInvalidPolicy = errors.New("l2: invalid L2 announcement policy")
 	// ErrInvalidSelector: a service or node selector does not convert to a label selector.
-	ErrInvalidSelector = errors.New("invalid L2 announcement policy selector")
+	ErrInvalidSelector = errors.New("l2: invalid L2 announcement policy selector")
 	// ErrInvalidInterface: an interfaces entry is not a valid regular expression.
-	ErrInvalidInterface = errors.New("invalid L2 announcement interface regex")
+	ErrInvalidInterface = errors.New("l2: invalid L2 announcement interface regex")
 	// ErrInvalidTiming: lease timings that leader election refuses (zero or negative,
 	// renewDeadline >= leaseDuration, or retryPeriod too close to renewDeadline).
-	ErrInvalidTiming = errors.New("invalid L2 lease timing")
+	ErrInvalidTiming = errors.New("l2: invalid L2 lease timing")
 	// ErrInvalidServiceCount: a negative number of announced services.
-	ErrInvalidServiceCount = errors.New("invalid service count")
+	ErrInvalidServiceCount = errors.New("l2: invalid service count")
 )

@@ -30,7 +30,7 @@ func ExampleNewPolicy() {
 	fmt.Println(err)
 	// Output:
 	// cilium.io/v2alpha1 CiliumL2AnnouncementPolicy policy1 [^eth[0-9]+]
-	// policy "broken" interfaces[0] "eth[0-": invalid L2 announcement interface regex: error parsing regexp: missing closing ]: `[0-`
+	// policy "broken" interfaces[0] "eth[0-": l2: invalid L2 announcement interface regex: error parsing regexp: missing closing ]: `[0-`
 }
 
 func ExampleCalculate() {
@@ -47,7 +47,7 @@ func ExampleCalculate() {
 	fmt.Println(err)
 	// Output:
 	// failover 2s..4s, lease load 100 req/s, k8sClientRateLimit qps 110 burst 220
-	// lease timing 1s/2s/1s: renewDeadline 2s is not below leaseDuration 1s: invalid L2 lease timing
+	// lease timing 1s/2s/1s: renewDeadline 2s is not below leaseDuration 1s: l2: invalid L2 lease timing
 }
 
 func ExampleSelect() {

@@ -211,3 +211,34 @@ func formatMatches(ms []l2.Match) string {
 	}
 	return out
 }
+
+// TestPolicyBuilderRepeatedCalls checks what the setter docs promise: the last call
+// wins, Interfaces replaces earlier patterns, and the policy shares nothing with the
+// builder or the caller's selectors and patterns.
+func TestPolicyBuilderRepeatedCalls(t *testing.T) {
+	sel := &slimv1.LabelSelector{MatchLabels: map[string]string{"color": "blue"}}
+	pats := []string{"^eth0$", "^eth1$"}
+	b := l2.NewPolicy("p").
+		ServiceSelector(&slimv1.LabelSelector{MatchLabels: map[string]string{"old": "x"}}).ServiceSelector(sel).
+		NodeSelector(sel).NodeSelector(nil).
+		Interfaces("^bond0$").Interfaces(pats...).
+		ExternalIPs(true).ExternalIPs(false).
+		LoadBalancerIPs(false).LoadBalancerIPs(true)
+	pats[0] = "changed"
+	p, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Spec.ExternalIPs || !p.Spec.LoadBalancerIPs || p.Spec.NodeSelector != nil ||
+		!slices.Equal(p.Spec.Interfaces, []string{"^eth0$", "^eth1$"}) ||
+		len(p.Spec.ServiceSelector.MatchLabels) != 1 || p.Spec.ServiceSelector.MatchLabels["color"] != "blue" {
+		t.Errorf("last call did not win: %+v", p.Spec)
+	}
+	sel.MatchLabels["color"] = "red"
+	if p.Spec.ServiceSelector.MatchLabels["color"] != "blue" {
+		t.Error("built policy shares its selector with the caller")
+	}
+	if p2, _ := b.Interfaces().Build(); p2 == nil || p2.Spec.Interfaces != nil {
+		t.Errorf("Interfaces() did not clear the patterns: %+v", p2)
+	}
+}

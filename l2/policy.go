@@ -13,7 +13,8 @@ import (
 )
 
 // PolicyBuilder builds a cilium.io/v2alpha1 CiliumL2AnnouncementPolicy. Unset selectors
-// select everything; unset interfaces mean every interface Cilium manages.
+// select everything; unset interfaces mean every interface Cilium manages. Setters only
+// record; Build validates and reports every problem at once.
 type PolicyBuilder struct {
 	spec ciliumv2alpha1.CiliumL2AnnouncementPolicySpec
 	name string
@@ -23,40 +24,46 @@ type PolicyBuilder struct {
 func NewPolicy(name string) *PolicyBuilder { return &PolicyBuilder{name: name} }
 
 // ServiceSelector limits the policy to Services whose labels match sel. Services also carry
-// io.kubernetes.service.namespace and io.kubernetes.service.name for matching. Nil (the
-// default) selects every Service.
+// ServiceNamespaceLabel and ServiceNameLabel for matching. Nil (the default) selects every
+// Service. Build stores a deep copy of sel. If called multiple times, the last call wins.
 func (b *PolicyBuilder) ServiceSelector(sel *slimv1.LabelSelector) *PolicyBuilder {
 	b.spec.ServiceSelector = sel
 	return b
 }
 
 // NodeSelector limits the nodes that may announce to those whose labels match sel. Nil
-// (the default) selects every node.
+// (the default) selects every node. Build stores a deep copy of sel. If called multiple
+// times, the last call wins.
 func (b *PolicyBuilder) NodeSelector(sel *slimv1.LabelSelector) *PolicyBuilder {
 	b.spec.NodeSelector = sel
 	return b
 }
 
 // Interfaces sets the regular expressions (Go RE2 syntax, unanchored) that choose the
-// interfaces to announce on; none (the default) means every interface.
+// interfaces to announce on; none (the default) means every interface. The builder keeps
+// its own copy of patterns. If called multiple times, the last call wins: its patterns
+// replace those of earlier calls, and a call without patterns clears them.
 func (b *PolicyBuilder) Interfaces(patterns ...string) *PolicyBuilder {
 	b.spec.Interfaces = append([]string(nil), patterns...)
 	return b
 }
 
-// ExternalIPs announces Services' spec.externalIPs. Default false.
+// ExternalIPs announces Services' spec.externalIPs. Default false. If called multiple
+// times, the last call wins.
 func (b *PolicyBuilder) ExternalIPs(on bool) *PolicyBuilder {
 	b.spec.ExternalIPs = on
 	return b
 }
 
-// LoadBalancerIPs announces Services' status.loadBalancer.ingress IPs. Default false.
+// LoadBalancerIPs announces Services' status.loadBalancer.ingress IPs. Default false. If
+// called multiple times, the last call wins.
 func (b *PolicyBuilder) LoadBalancerIPs(on bool) *PolicyBuilder {
 	b.spec.LoadBalancerIPs = on
 	return b
 }
 
 // Build validates the policy (see ValidatePolicy) and returns it, or every problem joined.
+// The policy shares nothing with the builder, which may be changed and built again.
 func (b *PolicyBuilder) Build() (*ciliumv2alpha1.CiliumL2AnnouncementPolicy, error) {
 	p := &ciliumv2alpha1.CiliumL2AnnouncementPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: ciliumv2alpha1.SchemeGroupVersion.String(), Kind: ciliumv2alpha1.L2AnnouncementKindDefinition},

@@ -14,7 +14,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// Labels the announcer adds to a Service's own labels when matching serviceSelector.
+// Labels that Cilium adds to a Service's own labels when matching a serviceSelector, in
+// L2 announcement policies and LB IPAM pools alike (package ipam/lbipam uses these). Cilium
+// v1.19 defines them unexported (pkg/l2announcer, operator/pkg/lbipam), so they live here.
 const (
 	// ServiceNamespaceLabel carries the Service's namespace.
 	ServiceNamespaceLabel = "io.kubernetes.service.namespace"

@@ -26,7 +26,7 @@ func HelmValues(t Timing, opts *ValuesOptions) (map[string]any, error) {
 	}
 	est, err := Calculate(t, opts.Services, opts.Estimate)
 	if err != nil {
-		return nil, fmt.Errorf("l2 helm values: %w", err)
+		return nil, fmt.Errorf("helm values: %w", err)
 	}
 	vals := map[string]any{
 		"l2announcements": map[string]any{

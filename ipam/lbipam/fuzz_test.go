@@ -1,4 +1,4 @@
-package ipam
+package lbipam
 
 import (
 	"fmt"
@@ -10,12 +10,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// FuzzLBAllocator drives an allocator with pool edits, assignments, requests, sharing and
+// FuzzAllocator drives an allocator with pool edits, assignments, requests, sharing and
 // releases decoded from the input, and checks after every step: no address is held by two
 // Services unless they share it under one key, every address handed out lies in a block of
 // a pool that existed when it was handed out and is not a reserved first/last address, and
 // the pool counts add up.
-func FuzzLBAllocator(f *testing.F) {
+func FuzzAllocator(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
 	f.Add([]byte{0x40, 0x41, 0x42, 0x80, 0x81, 0xc0, 0x01, 0x02, 0x03, 0xc1, 0x04})
 	f.Add([]byte{0x33, 0x73, 0xb3, 0xf3, 0x13, 0x53, 0x93, 0xd3, 0x23, 0x63})
@@ -23,19 +23,19 @@ func FuzzLBAllocator(f *testing.F) {
 		// Candidate blocks: overlapping ones make conflicts, /31 and /32 test the
 		// reservation exemption.
 		blocks := []string{"10.0.0.0/29", "10.0.0.4/30", "10.0.1.0/31", "10.0.2.7/32", "2001:db8::/125", "10.0.0.6-10.0.0.12"}
-		a := NewLBAllocator()
+		a := NewAllocator()
 		// handedOut records, per address, whether it was ever handed out as a new address
 		// (not adopted) and where it must then have come from.
 		valid := map[netip.Addr]bool{}
 		markValid := func(p *ciliumv2.CiliumLoadBalancerIPPool) {
-			bs, err := parseLBBlocks(p)
+			bs, err := parseBlocks(p)
 			if err != nil {
 				return
 			}
 			for _, b := range bs {
-				for ip := b.alloc.first; ; ip = ip.Next() {
+				for ip := b.alloc.First(); ; ip = ip.Next() {
 					valid[ip] = true
-					if ip == b.alloc.last {
+					if ip == b.alloc.Last() {
 						break
 					}
 				}
@@ -47,28 +47,28 @@ func FuzzLBAllocator(f *testing.F) {
 			switch op >> 6 {
 			case 0: // set a pool
 				name := fmt.Sprint("p", arg%3)
-				p := lbTestPool(t, name, arg%3, blocks[arg%len(blocks)])
+				p := testPool(t, name, arg%3, blocks[arg%len(blocks)])
 				if arg&0x08 != 0 {
-					lbNoFirstLast(p)
+					noFirstLast(p)
 				}
 				p.Spec.Disabled = arg&0x20 != 0
 				markValid(p)
 				_ = a.SetPool(p)
 			case 1, 2: // assign a service
 				name := fmt.Sprint("s", arg%8)
-				opts := []func(*corev1.Service){lbPortOpt(int32(80+arg%2), corev1.ProtocolTCP)}
+				opts := []func(*corev1.Service){withPort(int32(80+arg%2), corev1.ProtocolTCP)}
 				if arg&0x10 != 0 {
-					opts = append(opts, lbAnn("lbipam.cilium.io/sharing-key", "k"))
+					opts = append(opts, withAnn("lbipam.cilium.io/sharing-key", "k"))
 				}
 				if op>>6 == 2 {
-					opts = append(opts, lbAnn("lbipam.cilium.io/ips", fmt.Sprintf("10.0.0.%d", arg%14)))
+					opts = append(opts, withAnn("lbipam.cilium.io/ips", fmt.Sprintf("10.0.0.%d", arg%14)))
 				}
 				if arg&0x20 != 0 {
-					opts = append(opts, lbFamiliesOpt(corev1.IPFamilyPolicyPreferDualStack))
+					opts = append(opts, withFamilies(corev1.IPFamilyPolicyPreferDualStack))
 				}
 				heldBefore := map[netip.Addr]bool{}
-				a.used.Ascend(func(h *lbHolding) bool { heldBefore[h.ip] = true; return true })
-				res := a.Assign(lbTestSvc("ns", name, opts...))
+				a.used.Ascend(func(h *holding) bool { heldBefore[h.ip] = true; return true })
+				res := a.Assign(testSvc("ns", name, opts...))
 				for _, ip := range res.IPs {
 					if !valid[ip] {
 						t.Fatalf("op %d: %s got %s, never in any pool block (reserved or outside)", i, name, ip)
@@ -92,24 +92,24 @@ func FuzzLBAllocator(f *testing.F) {
 					a.DeletePool(fmt.Sprint("p", arg%3))
 				}
 			}
-			checkLBInvariants(t, a)
+			checkInvariants(t, a)
 		}
 	})
 }
 
-// checkLBInvariants checks the allocator's books: every held address is held by Services
+// checkInvariants checks the allocator's books: every held address is held by Services
 // that hold it back and are compatible; no free address is held; each pool's counts add up.
-func checkLBInvariants(t *testing.T, a *LBAllocator) {
+func checkInvariants(t *testing.T, a *Allocator) {
 	t.Helper()
-	seen := map[netip.Addr]*lbService{}
+	seen := map[netip.Addr]*serviceState{}
 	for _, s := range a.services {
 		for _, ip := range s.ips {
-			h, ok := a.holding(ip)
+			h, ok := a.held(ip)
 			if !ok {
 				t.Fatalf("%v holds %s, which is not in the used set", s.key, ip)
 			}
 			if o, dup := seen[ip]; dup {
-				if ok, why := lbCompatible(s, o); !ok {
+				if ok, why := compatible(s, o); !ok {
 					t.Fatalf("%s held by %v and %v: %s", ip, s.key, o.key, why)
 				}
 			}
@@ -137,14 +137,14 @@ func checkLBInvariants(t *testing.T, a *LBAllocator) {
 	}
 }
 
-func FuzzParseLBRequest(f *testing.F) {
+func FuzzParseRequest(f *testing.F) {
 	for _, s := range []string{"10.0.0.1", "10.0.0.1, 2001:db8::1", "", ",", "10.0.0.300", "fe80::1%eth0", "::ffff:10.0.0.1"} {
 		f.Add(s, "key", "a,b,*")
 	}
 	f.Fuzz(func(t *testing.T, ips, key, xns string) {
-		svc := lbTestSvc("ns", "x", lbAnn("lbipam.cilium.io/ips", ips), lbAnn("lbipam.cilium.io/sharing-key", key),
-			lbAnn("lbipam.cilium.io/sharing-cross-namespace", xns))
-		req, err := ParseLBRequest(svc)
+		svc := testSvc("ns", "x", withAnn("lbipam.cilium.io/ips", ips), withAnn("lbipam.cilium.io/sharing-key", key),
+			withAnn("lbipam.cilium.io/sharing-cross-namespace", xns))
+		req, err := ParseRequest(svc)
 		for i, ip := range req.IPs {
 			if !ip.IsValid() || ip.Zone() != "" || ip.Is4In6() {
 				t.Fatalf("%q: bad address %v", ips, ip)
@@ -160,37 +160,38 @@ func FuzzParseLBRequest(f *testing.F) {
 			t.Fatalf("%q: no error and no IPs", ips)
 		}
 		// Parsing is deterministic.
-		again, err2 := ParseLBRequest(svc)
+		again, err2 := ParseRequest(svc)
 		if fmt.Sprint(again) != fmt.Sprint(req) || fmt.Sprint(err) != fmt.Sprint(err2) {
 			t.Fatalf("not deterministic")
 		}
 	})
 }
 
-func FuzzParseLBBlock(f *testing.F) {
+func FuzzParseBlock(f *testing.F) {
 	for _, s := range [][3]string{{"10.0.0.0/29", "", ""}, {"", "10.10.200.1", "10.10.200.300"}, {"", "2001:db8::1", "2001:db8::9"},
 		{"10.0.0.1/24", "", ""}, {"", "10.0.0.9", "10.0.0.1"}, {"::/0", "", ""}, {"", "1.2.3.4", ""}} {
 		f.Add(s[0], s[1], s[2], true)
 	}
 	f.Fuzz(func(t *testing.T, cidr, start, stop string, reserve bool) {
-		b, err := parseLBBlock(ciliumv2.CiliumLoadBalancerIPPoolIPBlock{Cidr: ciliumv2.IPv4orIPv6CIDR(cidr), Start: start, Stop: stop}, reserve)
+		b, err := parseBlock(ciliumv2.CiliumLoadBalancerIPPoolIPBlock{Cidr: ciliumv2.IPv4orIPv6CIDR(cidr), Start: start, Stop: stop}, reserve)
 		if err != nil {
 			return
 		}
-		if !b.alloc.first.IsValid() || b.alloc.first.BitLen() != b.alloc.last.BitLen() || b.alloc.last.Less(b.alloc.first) {
-			t.Fatalf("bad alloc interval %v", b.alloc)
+		af, al, bf, bl := b.alloc.First(), b.alloc.Last(), b.bounds.First(), b.bounds.Last()
+		if !af.IsValid() || af.BitLen() != al.BitLen() || al.Less(af) {
+			t.Fatalf("bad alloc range %s-%s", af, al)
 		}
-		if !b.bounds.contains(b.alloc.first) || !b.bounds.contains(b.alloc.last) {
-			t.Fatalf("alloc %v outside bounds %v", b.alloc, b.bounds)
+		if !b.bounds.Contains(af) || !b.bounds.Contains(al) {
+			t.Fatalf("alloc %s-%s outside bounds %s-%s", af, al, bf, bl)
 		}
 		if cidr != "" {
 			p := netip.MustParsePrefix(cidr).Masked()
-			if b.bounds.first != p.Addr() || !p.Contains(b.bounds.last) || (b.bounds.last.Next().IsValid() && p.Contains(b.bounds.last.Next())) {
-				t.Fatalf("%s: bounds %v", cidr, b.bounds)
+			if bf != p.Addr() || !p.Contains(bl) || (bl.Next().IsValid() && p.Contains(bl.Next())) {
+				t.Fatalf("%s: bounds %s-%s", cidr, bf, bl)
 			}
 			reserved := reserve && p.Bits() < p.Addr().BitLen()-1
 			if reserved != (b.alloc != b.bounds) {
-				t.Fatalf("%s reserve=%v: alloc %v bounds %v", cidr, reserve, b.alloc, b.bounds)
+				t.Fatalf("%s reserve=%v: alloc %s-%s bounds %s-%s", cidr, reserve, af, al, bf, bl)
 			}
 		}
 	})

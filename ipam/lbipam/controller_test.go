@@ -1,4 +1,4 @@
-package ipam_test
+package lbipam_test
 
 import (
 	"context"
@@ -13,16 +13,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ciliumkit/ciliumkit/internal/testenv"
-	"github.com/ciliumkit/ciliumkit/ipam"
+	"github.com/ciliumkit/ciliumkit/ipam/lbipam"
 )
 
-// startLBController runs a controller until the returned stop is called; stop waits for
+// startController runs a controller until the returned stop is called; stop waits for
 // Run to return and fails the test if it returned an error.
-func startLBController(t *testing.T, e *testenv.Env) (stop func()) {
+func startController(t *testing.T, e *testenv.Env) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	c := ipam.NewLBController(e.Kube, e.Cilium, &ipam.LBControllerOptions{RetryInterval: 50 * time.Millisecond})
+	c := lbipam.NewController(e.Kube, e.Cilium, &lbipam.ControllerOptions{RetryInterval: 50 * time.Millisecond})
 	go func() { done <- c.Run(ctx) }()
 	stopped := false
 	stop = func() {
@@ -44,7 +44,7 @@ func startLBController(t *testing.T, e *testenv.Env) (stop func()) {
 	return stop
 }
 
-func createLBService(t *testing.T, e *testenv.Env, ns, name string) {
+func createService(t *testing.T, e *testenv.Env, ns, name string) {
 	t.Helper()
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -56,9 +56,9 @@ func createLBService(t *testing.T, e *testenv.Env, ns, name string) {
 	}
 }
 
-// waitLB polls the Service until its ingress is want and its IPAMRequestSatisfied
+// waitService polls the Service until its ingress is want and its IPAMRequestSatisfied
 // condition has the given reason, and returns the condition.
-func waitLB(t *testing.T, e *testenv.Env, ns, name, want string, reason ipam.LBReason) metav1.Condition {
+func waitService(t *testing.T, e *testenv.Env, ns, name, want string, reason lbipam.Reason) metav1.Condition {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	var got string
@@ -75,7 +75,7 @@ func waitLB(t *testing.T, e *testenv.Env, ns, name, want string, reason ipam.LBR
 		got = strings.Join(ips, ",")
 		cond = metav1.Condition{}
 		for _, c := range svc.Status.Conditions {
-			if c.Type == ipam.LBConditionRequestSatisfied {
+			if c.Type == lbipam.ConditionRequestSatisfied {
 				cond = c
 			}
 		}
@@ -108,37 +108,37 @@ func waitPoolCondition(t *testing.T, e *testenv.Env, pool, typ, msg string) {
 	t.Fatalf("pool %s: conditions %+v, want %s=%q", pool, conds, typ, msg)
 }
 
-// TestLBAgainstAPIServer shares one real API server between its subtests (starting one
+// TestAgainstAPIServer shares one real API server between its subtests (starting one
 // costs seconds); the controller subtest runs first and stops its controller.
-func TestLBAgainstAPIServer(t *testing.T) {
+func TestAgainstAPIServer(t *testing.T) {
 	e := testenv.Start(t, &testenv.Options{Name: "lbipam"})
-	t.Run("controller", func(t *testing.T) { testLBController(t, e) })
-	t.Run("schema", func(t *testing.T) { testLBPoolsAcceptedByCRDSchema(t, e) })
+	t.Run("controller", func(t *testing.T) { testController(t, e) })
+	t.Run("schema", func(t *testing.T) { testPoolsAcceptedByCRDSchema(t, e) })
 }
 
-func testLBController(t *testing.T, e *testenv.Env) {
+func testController(t *testing.T, e *testenv.Env) {
 	ctx := context.Background()
 	ns := e.Namespace(t)
-	pool, err := ipam.NewLBPool("cilium-pool", ipam.Block(netip.MustParsePrefix("10.10.200.0/29"))).AllowFirstLastIPs(false).Build()
+	pool, err := lbipam.NewPool("cilium-pool", lbipam.CIDRBlock(netip.MustParsePrefix("10.10.200.0/29"))).AllowFirstLastIPs(false).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Create(ctx, pool, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("real CRD schema refused the built pool: %v", err)
 	}
-	stop := startLBController(t, e)
-	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsAvailable, "6")
+	stop := startController(t, e)
+	waitPoolCondition(t, e, "cilium-pool", lbipam.ConditionIPsAvailable, "6")
 
 	// The seed: three Services, created one after the other, get .1, .2, .3.
 	for i, name := range []string{"web", "api", "db"} {
-		createLBService(t, e, ns, name)
-		cond := waitLB(t, e, ns, name, fmt.Sprintf("10.10.200.%d", i+1), ipam.LBReasonSatisfied)
+		createService(t, e, ns, name)
+		cond := waitService(t, e, ns, name, fmt.Sprintf("10.10.200.%d", i+1), lbipam.ReasonSatisfied)
 		if cond.Status != metav1.ConditionTrue {
 			t.Errorf("%s: condition %+v", name, cond)
 		}
 	}
-	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsUsed, "3")
-	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsAvailable, "3")
+	waitPoolCondition(t, e, "cilium-pool", lbipam.ConditionIPsUsed, "3")
+	waitPoolCondition(t, e, "cilium-pool", lbipam.ConditionIPsAvailable, "3")
 
 	// Restart: while the controller is down, api (.2) goes away and a new Service comes.
 	// The restarted controller must keep web and db where they were and give the newcomer
@@ -147,11 +147,11 @@ func testLBController(t *testing.T, e *testenv.Env) {
 	if err := e.Kube.CoreV1().Services(ns).Delete(ctx, "api", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	createLBService(t, e, ns, "cache")
-	startLBController(t, e)
-	waitLB(t, e, ns, "cache", "10.10.200.2", ipam.LBReasonSatisfied)
-	waitLB(t, e, ns, "web", "10.10.200.1", ipam.LBReasonSatisfied)
-	waitLB(t, e, ns, "db", "10.10.200.3", ipam.LBReasonSatisfied)
+	createService(t, e, ns, "cache")
+	startController(t, e)
+	waitService(t, e, ns, "cache", "10.10.200.2", lbipam.ReasonSatisfied)
+	waitService(t, e, ns, "web", "10.10.200.1", lbipam.ReasonSatisfied)
+	waitService(t, e, ns, "db", "10.10.200.3", lbipam.ReasonSatisfied)
 
 	// Edit the pool so that it no longer contains .1: web keeps .1 and says so; it is
 	// not silently moved.
@@ -163,14 +163,14 @@ func testLBController(t *testing.T, e *testenv.Env) {
 	if _, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	cond := waitLB(t, e, ns, "web", "10.10.200.1", ipam.LBReasonNotInPool)
+	cond := waitService(t, e, ns, "web", "10.10.200.1", lbipam.ReasonNotInPool)
 	if cond.Status != metav1.ConditionFalse || !strings.Contains(cond.Message, "10.10.200.1") {
 		t.Errorf("web after pool edit: %+v", cond)
 	}
-	waitLB(t, e, ns, "db", "10.10.200.3", ipam.LBReasonSatisfied)
-	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsTotal, "5")
-	createLBService(t, e, ns, "queue")
-	waitLB(t, e, ns, "queue", "10.10.200.4", ipam.LBReasonSatisfied)
+	waitService(t, e, ns, "db", "10.10.200.3", lbipam.ReasonSatisfied)
+	waitPoolCondition(t, e, "cilium-pool", lbipam.ConditionIPsTotal, "5")
+	createService(t, e, ns, "queue")
+	waitService(t, e, ns, "queue", "10.10.200.4", lbipam.ReasonSatisfied)
 
 	// A request the pool cannot meet is reported with its reason.
 	svc := &corev1.Service{
@@ -180,7 +180,7 @@ func testLBController(t *testing.T, e *testenv.Env) {
 	if _, err := e.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitLB(t, e, ns, "taken", "", ipam.LBReasonAlreadyAllocated)
+	waitService(t, e, ns, "taken", "", lbipam.ReasonAlreadyAllocated)
 
 	// Turning a Service into a ClusterIP Service removes what this controller wrote and
 	// frees the address; deleting a Service frees its address too.
@@ -192,24 +192,24 @@ func testLBController(t *testing.T, e *testenv.Env) {
 	if _, err := e.Kube.CoreV1().Services(ns).Update(ctx, queue, metav1.UpdateOptions{}); err != nil {
 		t.Fatalf("make ClusterIP: %v", err)
 	}
-	waitLB(t, e, ns, "queue", "", "")
+	waitService(t, e, ns, "queue", "", "")
 	if err := e.Kube.CoreV1().Services(ns).Delete(ctx, "db", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// The Service that asked for db's address gets it once it is free; the next new
 	// Service gets queue's old address, the lowest free one.
-	waitLB(t, e, ns, "taken", "10.10.200.3", ipam.LBReasonSatisfied)
-	createLBService(t, e, ns, "next")
-	waitLB(t, e, ns, "next", "10.10.200.4", ipam.LBReasonSatisfied)
-	waitPoolCondition(t, e, "cilium-pool", ipam.LBConditionIPsUsed, "3")
+	waitService(t, e, ns, "taken", "10.10.200.3", lbipam.ReasonSatisfied)
+	createService(t, e, ns, "next")
+	waitService(t, e, ns, "next", "10.10.200.4", lbipam.ReasonSatisfied)
+	waitPoolCondition(t, e, "cilium-pool", lbipam.ConditionIPsUsed, "3")
 }
 
-func testLBPoolsAcceptedByCRDSchema(t *testing.T, e *testenv.Env) {
+func testPoolsAcceptedByCRDSchema(t *testing.T, e *testenv.Env) {
 	ctx := context.Background()
-	for _, b := range []*ipam.LBPoolBuilder{
-		ipam.NewLBPool("cidr-v4", ipam.Block(netip.MustParsePrefix("10.10.200.0/29"))).AllowFirstLastIPs(false),
-		ipam.NewLBPool("dual", ipam.Block(netip.MustParsePrefix("10.20.0.0/24")), ipam.Block(netip.MustParsePrefix("2001:db8::/120"))).AllowFirstLastIPs(true),
-		ipam.NewLBPool("range", ipam.BlockRange(netip.MustParseAddr("10.30.0.10"), netip.MustParseAddr("10.30.0.20"))).Disabled(true),
+	for _, b := range []*lbipam.PoolBuilder{
+		lbipam.NewPool("cidr-v4", lbipam.CIDRBlock(netip.MustParsePrefix("10.10.200.0/29"))).AllowFirstLastIPs(false),
+		lbipam.NewPool("dual", lbipam.CIDRBlock(netip.MustParsePrefix("10.20.0.0/24")), lbipam.CIDRBlock(netip.MustParsePrefix("2001:db8::/120"))).AllowFirstLastIPs(true),
+		lbipam.NewPool("range", lbipam.BlockRange(netip.MustParseAddr("10.30.0.10"), netip.MustParseAddr("10.30.0.20"))).Disabled(true),
 	} {
 		p, err := b.Build()
 		if err != nil {
@@ -229,9 +229,9 @@ func testLBPoolsAcceptedByCRDSchema(t *testing.T, e *testenv.Env) {
 		Spec: ciliumv2.CiliumLoadBalancerIPPoolSpec{Blocks: []ciliumv2.CiliumLoadBalancerIPPoolIPBlock{{Start: "10.10.200.1", Stop: "10.10.200.300"}}}}
 	got, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Create(ctx, bad, metav1.CreateOptions{})
 	if err != nil {
-		t.Skipf("schema now refuses bad stop (%v); ValidateLBPool still covers it", err)
+		t.Skipf("schema now refuses bad stop (%v); ValidatePool still covers it", err)
 	}
-	if ipam.ValidateLBPool(got) == nil {
-		t.Errorf("ValidateLBPool accepted stop %q", got.Spec.Blocks[0].Stop)
+	if lbipam.ValidatePool(got) == nil {
+		t.Errorf("ValidatePool accepted stop %q", got.Spec.Blocks[0].Stop)
 	}
 }

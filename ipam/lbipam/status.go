@@ -1,4 +1,4 @@
-package ipam
+package lbipam
 
 import (
 	"errors"
@@ -6,9 +6,9 @@ import (
 	"sort"
 )
 
-// LBPoolStatus is a pool's state as Cilium reports it in its status conditions
+// PoolStatus is a pool's state as Cilium reports it in its status conditions
 // (cilium.io/IPsTotal, IPsUsed, IPsAvailable, PoolConflict).
-type LBPoolStatus struct {
+type PoolStatus struct {
 	// Name is the pool's name.
 	Name string
 	// Total counts the addresses the pool's valid blocks hand out (reserved first and last
@@ -18,7 +18,7 @@ type LBPoolStatus struct {
 	// Disabled is the pool's spec.disabled.
 	Disabled bool
 	// Conflicting is true when the pool overlaps itself or an older pool (Err wraps
-	// ErrLBPoolConflict).
+	// ErrPoolConflict).
 	Conflicting bool
 	// Err is why the pool gives nothing out (invalid spec or conflict), or nil.
 	Err error
@@ -27,16 +27,16 @@ type LBPoolStatus struct {
 // PoolStatus returns the status of the pool called name; false when there is none. It
 // costs O(B·F) for B blocks and F free intervals, plus O(H) held addresses in the blocks
 // of an invalid or conflicting pool.
-func (a *LBAllocator) PoolStatus(name string) (LBPoolStatus, bool) {
+func (a *Allocator) PoolStatus(name string) (PoolStatus, bool) {
 	p, ok := a.pools[name]
 	if !ok {
-		return LBPoolStatus{}, false
+		return PoolStatus{}, false
 	}
-	st := LBPoolStatus{Name: name, Total: new(big.Int), Used: new(big.Int), Available: new(big.Int),
+	st := PoolStatus{Name: name, Total: new(big.Int), Used: new(big.Int), Available: new(big.Int),
 		Disabled: p.disabled, Err: p.problem()}
-	st.Conflicting = p.conflict != nil || lbIsConflict(p.invalid)
+	st.Conflicting = p.conflict != nil || isConflict(p.invalid)
 	for _, b := range p.blocks {
-		st.Total.Add(st.Total, b.alloc.size())
+		st.Total.Add(st.Total, size(b.alloc))
 	}
 	if p.ranges != nil {
 		free := new(big.Int)
@@ -51,8 +51,8 @@ func (a *LBAllocator) PoolStatus(name string) (LBPoolStatus, bool) {
 	}
 	for _, b := range p.blocks {
 		n := int64(0)
-		a.used.AscendGreaterOrEqual(a.holdingKey(b.alloc.first), func(h *lbHolding) bool {
-			if !b.alloc.contains(h.ip) {
+		a.used.AscendGreaterOrEqual(a.holdingKey(b.alloc.First()), func(h *holding) bool {
+			if !b.alloc.Contains(h.ip) {
 				return false
 			}
 			n++
@@ -64,7 +64,7 @@ func (a *LBAllocator) PoolStatus(name string) (LBPoolStatus, bool) {
 }
 
 // PoolNames returns the names of all pools, sorted.
-func (a *LBAllocator) PoolNames() []string {
+func (a *Allocator) PoolNames() []string {
 	names := make([]string, 0, len(a.pools))
 	for n := range a.pools {
 		names = append(names, n)
@@ -73,4 +73,4 @@ func (a *LBAllocator) PoolNames() []string {
 	return names
 }
 
-func lbIsConflict(err error) bool { return err != nil && errors.Is(err, ErrLBPoolConflict) }
+func isConflict(err error) bool { return err != nil && errors.Is(err, ErrPoolConflict) }

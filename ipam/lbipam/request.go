@@ -1,4 +1,4 @@
-package ipam
+package lbipam
 
 import (
 	"errors"
@@ -13,22 +13,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// lbSelector matches a Service's label set; nil selects everything.
-type lbSelector = slimlabels.Selector
+// labelSelector matches a Service's label set; nil selects everything.
+type labelSelector = slimlabels.Selector
 
-// Labels that LB IPAM adds to a Service's own labels when matching pool selectors.
-const (
-	// LBServiceNamespaceLabel carries the Service's namespace for serviceSelector matching.
-	LBServiceNamespaceLabel = "io.kubernetes.service.namespace"
-	// LBServiceNameLabel carries the Service's name for serviceSelector matching.
-	LBServiceNameLabel = "io.kubernetes.service.name"
-)
+// ShareAllNamespaces, as an entry of lbipam.cilium.io/sharing-cross-namespace, allows
+// every namespace to share.
+const ShareAllNamespaces = "*"
 
-// LBShareAllNamespaces in lbipam.cilium.io/sharing-cross-namespace allows every namespace.
-const LBShareAllNamespaces = "*"
-
-// LBRequest is what a Service asks of LB IPAM, read from its spec and annotations.
-type LBRequest struct {
+// Request is what a Service asks of LB IPAM, read from its spec and annotations.
+type Request struct {
 	// IPs are the specific addresses requested through lbipam.cilium.io/ips (or its
 	// io.cilium/lb-ipam-ips alias, comma separated) and spec.loadBalancerIP, deduplicated
 	// and sorted. Empty means "any address of each requested family".
@@ -40,14 +33,14 @@ type LBRequest struct {
 	// means the Service never shares an IP.
 	SharingKey string
 	// SharingNamespaces are the other namespaces allowed to share, from
-	// lbipam.cilium.io/sharing-cross-namespace; LBShareAllNamespaces allows all.
+	// lbipam.cilium.io/sharing-cross-namespace; ShareAllNamespaces allows all.
 	SharingNamespaces []string
 }
 
-// LBManages reports whether LB IPAM assigns addresses to svc: a LoadBalancer Service with
+// Manages reports whether LB IPAM assigns addresses to svc: a LoadBalancer Service with
 // no loadBalancerClass, or class io.cilium/l2-announcer or io.cilium/bgp-control-plane.
 // Other classes belong to other controllers.
-func LBManages(svc *corev1.Service) bool {
+func Manages(svc *corev1.Service) bool {
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 		return false
 	}
@@ -55,8 +48,8 @@ func LBManages(svc *corev1.Service) bool {
 	return c == nil || *c == ciliumv2alpha1.L2AnnounceLoadBalancerClass || *c == ciliumv2alpha1.BGPLoadBalancerClass
 }
 
-// lbAnnotation returns the value of key, or of its alias when key is absent.
-func lbAnnotation(svc *corev1.Service, key, alias string) (string, string) {
+// annotationValue returns the value of key, or of its alias when key is absent.
+func annotationValue(svc *corev1.Service, key, alias string) (string, string) {
 	if v, ok := svc.Annotations[key]; ok {
 		return key, v
 	}
@@ -66,25 +59,25 @@ func lbAnnotation(svc *corev1.Service, key, alias string) (string, string) {
 	return key, ""
 }
 
-// ParseLBRequest reads svc's LB IPAM request. It returns every unparsable value joined,
-// each wrapping ErrLBInvalidRequest and naming the Service, the key and the value; the
+// ParseRequest reads svc's LB IPAM request. It returns every unparsable value joined,
+// each wrapping ErrInvalidRequest and naming the Service, the key and the value; the
 // request then holds the parts that did parse.
-func ParseLBRequest(svc *corev1.Service) (LBRequest, error) {
-	var req LBRequest
+func ParseRequest(svc *corev1.Service) (Request, error) {
+	var req Request
 	var errs []error
 	bad := func(key, val string, err error) {
-		errs = append(errs, fmt.Errorf("service %s/%s: %s=%q: %w: %v", svc.Namespace, svc.Name, key, val, ErrLBInvalidRequest, err))
+		errs = append(errs, fmt.Errorf("service %s/%s: %s=%q: %w: %v", svc.Namespace, svc.Name, key, val, ErrInvalidRequest, err))
 	}
 	if v := svc.Spec.LoadBalancerIP; v != "" {
-		if ip, err := parseLBAddr(v); err != nil {
+		if ip, err := parseAddr(v); err != nil {
 			bad("spec.loadBalancerIP", v, err)
 		} else {
 			req.IPs = append(req.IPs, ip)
 		}
 	}
-	if key, v := lbAnnotation(svc, annotation.LBIPAMIPsKey, annotation.LBIPAMIPKeyAlias); v != "" {
+	if key, v := annotationValue(svc, annotation.LBIPAMIPsKey, annotation.LBIPAMIPKeyAlias); v != "" {
 		for f := range strings.SplitSeq(v, ",") {
-			if ip, err := parseLBAddr(strings.TrimSpace(f)); err != nil {
+			if ip, err := parseAddr(strings.TrimSpace(f)); err != nil {
 				bad(key, v, err)
 			} else {
 				req.IPs = append(req.IPs, ip)
@@ -93,8 +86,8 @@ func ParseLBRequest(svc *corev1.Service) (LBRequest, error) {
 	}
 	slices.SortFunc(req.IPs, netip.Addr.Compare)
 	req.IPs = slices.Compact(req.IPs)
-	_, req.SharingKey = lbAnnotation(svc, annotation.LBIPAMSharingKey, annotation.LBIPAMSharingKeyAlias)
-	if key, v := lbAnnotation(svc, annotation.LBIPAMSharingAcrossNamespace, annotation.LBIPAMSharingAcrossNamespaceAlias); v != "" {
+	_, req.SharingKey = annotationValue(svc, annotation.LBIPAMSharingKey, annotation.LBIPAMSharingKeyAlias)
+	if key, v := annotationValue(svc, annotation.LBIPAMSharingAcrossNamespace, annotation.LBIPAMSharingAcrossNamespaceAlias); v != "" {
 		for f := range strings.SplitSeq(v, ",") {
 			if f = strings.TrimSpace(f); f == "" {
 				bad(key, v, errors.New("empty namespace"))
@@ -103,14 +96,14 @@ func ParseLBRequest(svc *corev1.Service) (LBRequest, error) {
 			req.SharingNamespaces = append(req.SharingNamespaces, f)
 		}
 	}
-	req.IPv4, req.IPv6 = lbFamilies(svc)
+	req.IPv4, req.IPv6 = families(svc)
 	return req, errors.Join(errs...)
 }
 
-// lbFamilies derives the requested families: SingleStack takes the first listed family,
+// families derives the requested families: SingleStack takes the first listed family,
 // the dual-stack policies take every listed family (both when none is listed); without a
 // policy the listed families count, and IPv4 when none is listed.
-func lbFamilies(svc *corev1.Service) (v4, v6 bool) {
+func families(svc *corev1.Service) (v4, v6 bool) {
 	fams := svc.Spec.IPFamilies
 	if p := svc.Spec.IPFamilyPolicy; p != nil && *p == corev1.IPFamilyPolicySingleStack && len(fams) > 1 {
 		fams = fams[:1]

@@ -1,4 +1,4 @@
-package ipam
+package lbipam
 
 import (
 	"maps"
@@ -7,37 +7,39 @@ import (
 
 	slimlabels "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/labels"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ciliumkit/ciliumkit/l2"
 )
 
-// lbService is the allocator's view of one managed Service.
-type lbService struct {
-	key      lbKey
-	labels   lbLabels
-	req      LBRequest
+// serviceState is the allocator's view of one managed Service.
+type serviceState struct {
+	key      serviceKey
+	labels   serviceLabels
+	req      Request
 	reqErr   error
-	ports    []lbPort
+	ports    []servicePort
 	etp      corev1.ServiceExternalTrafficPolicy
 	selector map[string]string
 	// ips are the held addresses, IPv4 first, then by address (netip.Addr.Compare).
 	ips []netip.Addr
 }
 
-type lbPort struct {
+type servicePort struct {
 	port  int32
 	proto corev1.Protocol
 }
 
 // update refreshes the view from svc.
-func (s *lbService) update(svc *corev1.Service) {
-	s.labels = lbLabels{own: svc.Labels, namespace: svc.Namespace, name: svc.Name}
-	s.req, s.reqErr = ParseLBRequest(svc)
+func (s *serviceState) update(svc *corev1.Service) {
+	s.labels = serviceLabels{own: svc.Labels, namespace: svc.Namespace, name: svc.Name}
+	s.req, s.reqErr = ParseRequest(svc)
 	s.ports = s.ports[:0]
 	for _, p := range svc.Spec.Ports {
 		proto := p.Protocol
 		if proto == "" {
 			proto = corev1.ProtocolTCP
 		}
-		s.ports = append(s.ports, lbPort{p.Port, proto})
+		s.ports = append(s.ports, servicePort{p.Port, proto})
 	}
 	s.etp = svc.Spec.ExternalTrafficPolicy
 	if s.etp == "" {
@@ -46,24 +48,24 @@ func (s *lbService) update(svc *corev1.Service) {
 	s.selector = svc.Spec.Selector
 }
 
-func (s *lbService) holds(ip netip.Addr) bool {
+func (s *serviceState) holds(ip netip.Addr) bool {
 	_, ok := slices.BinarySearchFunc(s.ips, ip, netip.Addr.Compare)
 	return ok
 }
 
-func (s *lbService) addIP(ip netip.Addr) {
+func (s *serviceState) addIP(ip netip.Addr) {
 	if i, ok := slices.BinarySearchFunc(s.ips, ip, netip.Addr.Compare); !ok {
 		s.ips = slices.Insert(s.ips, i, ip)
 	}
 }
 
-func (s *lbService) removeIP(ip netip.Addr) {
+func (s *serviceState) removeIP(ip netip.Addr) {
 	if i, ok := slices.BinarySearchFunc(s.ips, ip, netip.Addr.Compare); ok {
 		s.ips = slices.Delete(s.ips, i, i+1)
 	}
 }
 
-func (s *lbService) hasFamily(v6 bool) bool {
+func (s *serviceState) hasFamily(v6 bool) bool {
 	for _, ip := range s.ips {
 		if ip.Is6() == v6 {
 			return true
@@ -72,16 +74,16 @@ func (s *lbService) hasFamily(v6 bool) bool {
 	return false
 }
 
-// lbCompatible reports whether x and y may share an address, and if not, why: both carry
+// compatible reports whether x and y may share an address, and if not, why: both carry
 // the same non-empty sharing key, their namespaces are equal or each allows the other's,
 // no port and protocol pair is used by both, they have the same externalTrafficPolicy, and
 // with policy Local they select the same, non-empty set of pods.
-func lbCompatible(x, y *lbService) (bool, string) {
+func compatible(x, y *serviceState) (bool, string) {
 	if x.req.SharingKey == "" || x.req.SharingKey != y.req.SharingKey {
 		return false, "different sharing key"
 	}
 	if x.key.namespace != y.key.namespace &&
-		(!lbAllowsNamespace(x.req.SharingNamespaces, y.key.namespace) || !lbAllowsNamespace(y.req.SharingNamespaces, x.key.namespace)) {
+		(!allowsNamespace(x.req.SharingNamespaces, y.key.namespace) || !allowsNamespace(y.req.SharingNamespaces, x.key.namespace)) {
 		return false, "different and not permitted namespace"
 	}
 	for _, p := range x.ports {
@@ -99,25 +101,26 @@ func lbCompatible(x, y *lbService) (bool, string) {
 	return true, ""
 }
 
-func lbAllowsNamespace(allowed []string, ns string) bool {
-	return slices.Contains(allowed, ns) || slices.Contains(allowed, LBShareAllNamespaces)
+func allowsNamespace(allowed []string, ns string) bool {
+	return slices.Contains(allowed, ns) || slices.Contains(allowed, ShareAllNamespaces)
 }
 
-// lbLabels is a Service's label set for selector matching: its own labels plus
-// LBServiceNamespaceLabel and LBServiceNameLabel, without copying them.
-type lbLabels struct {
+// serviceLabels is a Service's label set for selector matching: its own labels plus
+// l2.ServiceNamespaceLabel and l2.ServiceNameLabel (the labels Cilium adds for LB IPAM
+// and L2 announcements alike), without copying them.
+type serviceLabels struct {
 	own             map[string]string
 	namespace, name string
 }
 
-var _ slimlabels.Labels = lbLabels{}
+var _ slimlabels.Labels = serviceLabels{}
 
 // Lookup returns the value of label and whether it is set.
-func (l lbLabels) Lookup(label string) (string, bool) {
+func (l serviceLabels) Lookup(label string) (string, bool) {
 	switch label {
-	case LBServiceNamespaceLabel:
+	case l2.ServiceNamespaceLabel:
 		return l.namespace, true
-	case LBServiceNameLabel:
+	case l2.ServiceNameLabel:
 		return l.name, true
 	}
 	v, ok := l.own[label]
@@ -125,7 +128,7 @@ func (l lbLabels) Lookup(label string) (string, bool) {
 }
 
 // Has reports whether label is set.
-func (l lbLabels) Has(label string) bool { _, ok := l.Lookup(label); return ok }
+func (l serviceLabels) Has(label string) bool { _, ok := l.Lookup(label); return ok }
 
 // Get returns the value of label, or "".
-func (l lbLabels) Get(label string) string { v, _ := l.Lookup(label); return v }
+func (l serviceLabels) Get(label string) string { v, _ := l.Lookup(label); return v }

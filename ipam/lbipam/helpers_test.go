@@ -1,4 +1,4 @@
-package ipam
+package lbipam
 
 import (
 	"net/netip"
@@ -14,17 +14,17 @@ import (
 
 // testPool builds a pool from "cidr" or "start-stop" block strings; created orders pools
 // by age.
-func lbTestPool(t testing.TB, name string, created int, blocks ...string) *ciliumv2.CiliumLoadBalancerIPPool {
+func testPool(t testing.TB, name string, created int, blocks ...string) *ciliumv2.CiliumLoadBalancerIPPool {
 	t.Helper()
-	var bs []LBBlock
+	var bs []Block
 	for _, b := range blocks {
 		if start, stop, ok := strings.Cut(b, "-"); ok {
 			bs = append(bs, BlockRange(netip.MustParseAddr(start), netip.MustParseAddr(stop)))
 		} else {
-			bs = append(bs, Block(netip.MustParsePrefix(b)))
+			bs = append(bs, CIDRBlock(netip.MustParsePrefix(b)))
 		}
 	}
-	p, err := NewLBPool(name, bs...).Build()
+	p, err := NewPool(name, bs...).Build()
 	if err != nil {
 		t.Fatalf("pool %s: %v", name, err)
 	}
@@ -32,18 +32,18 @@ func lbTestPool(t testing.TB, name string, created int, blocks ...string) *ciliu
 	return p
 }
 
-func lbWithSelector(p *ciliumv2.CiliumLoadBalancerIPPool, labels map[string]string) *ciliumv2.CiliumLoadBalancerIPPool {
+func withSelector(p *ciliumv2.CiliumLoadBalancerIPPool, labels map[string]string) *ciliumv2.CiliumLoadBalancerIPPool {
 	p.Spec.ServiceSelector = &slimv1.LabelSelector{MatchLabels: labels}
 	return p
 }
 
-func lbNoFirstLast(p *ciliumv2.CiliumLoadBalancerIPPool) *ciliumv2.CiliumLoadBalancerIPPool {
+func noFirstLast(p *ciliumv2.CiliumLoadBalancerIPPool) *ciliumv2.CiliumLoadBalancerIPPool {
 	p.Spec.AllowFirstLastIPs = ciliumv2.AllowFirstLastIPNo
 	return p
 }
 
 // testSvc returns a LoadBalancer Service with one TCP port 80.
-func lbTestSvc(ns, name string, opts ...func(*corev1.Service)) *corev1.Service {
+func testSvc(ns, name string, opts ...func(*corev1.Service)) *corev1.Service {
 	s := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: corev1.ServiceSpec{
@@ -57,7 +57,7 @@ func lbTestSvc(ns, name string, opts ...func(*corev1.Service)) *corev1.Service {
 	return s
 }
 
-func lbAnn(k, v string) func(*corev1.Service) {
+func withAnn(k, v string) func(*corev1.Service) {
 	return func(s *corev1.Service) {
 		if s.Annotations == nil {
 			s.Annotations = map[string]string{}
@@ -66,7 +66,7 @@ func lbAnn(k, v string) func(*corev1.Service) {
 	}
 }
 
-func lbLabel(k, v string) func(*corev1.Service) {
+func withLabel(k, v string) func(*corev1.Service) {
 	return func(s *corev1.Service) {
 		if s.Labels == nil {
 			s.Labels = map[string]string{}
@@ -75,19 +75,19 @@ func lbLabel(k, v string) func(*corev1.Service) {
 	}
 }
 
-func lbPortOpt(p int32, proto corev1.Protocol) func(*corev1.Service) {
+func withPort(p int32, proto corev1.Protocol) func(*corev1.Service) {
 	return func(s *corev1.Service) { s.Spec.Ports = []corev1.ServicePort{{Port: p, Protocol: proto}} }
 }
 
-func lbClass(c string) func(*corev1.Service) {
+func withClass(c string) func(*corev1.Service) {
 	return func(s *corev1.Service) { s.Spec.LoadBalancerClass = &c }
 }
 
-func lbFamiliesOpt(policy corev1.IPFamilyPolicy, fams ...corev1.IPFamily) func(*corev1.Service) {
+func withFamilies(policy corev1.IPFamilyPolicy, fams ...corev1.IPFamily) func(*corev1.Service) {
 	return func(s *corev1.Service) { s.Spec.IPFamilyPolicy = &policy; s.Spec.IPFamilies = fams }
 }
 
-func lbIPsString(ips []netip.Addr) string {
+func ipsString(ips []netip.Addr) string {
 	var b []string
 	for _, ip := range ips {
 		b = append(b, ip.String())
@@ -95,5 +95,5 @@ func lbIPsString(ips []netip.Addr) string {
 	return strings.Join(b, ",")
 }
 
-func lbMustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
-func lbMustAddr(s string) netip.Addr     { return netip.MustParseAddr(s) }
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+func mustAddr(s string) netip.Addr     { return netip.MustParseAddr(s) }

@@ -21,8 +21,8 @@ func ExampleCIDRAllocator() {
 	// 10.244.0.0/16 <nil>
 	// 10.246.0.0/16 <nil>
 	// 10.247.0.0/16 <nil>
-	// invalid Prefix CIDR pool exhausted: no free /16 in pools [10.244.0.0/14]
-	// CIDR pool exhausted: no free /16 in pools [10.244.0.0/14]
+	// invalid Prefix ipam: CIDR pool exhausted: no free /16 in pools [10.244.0.0/14]
+	// ipam: CIDR pool exhausted: no free /16 in pools [10.244.0.0/14]
 }
 
 func ExampleCIDROverlaps() {

@@ -1,4 +1,4 @@
-package ipam
+package lbipam
 
 import (
 	"errors"
@@ -9,53 +9,53 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// LBReason says why a Service's request is or is not satisfied. The values are Cilium's
+// Reason says why a Service's request is or is not satisfied. The values are Cilium's
 // IPAMRequestSatisfied condition reasons, plus invalid_request, ip_not_in_pool and
 // pool_conflict for cases Cilium does not report.
-type LBReason string
+type Reason string
 
-// Reasons of an LBAssignment, in the order they take precedence when several apply.
+// Reasons of an Assignment, in the order they take precedence when several apply.
 const (
-	// LBReasonSatisfied: every requested address is held and backed by a pool.
-	LBReasonSatisfied LBReason = "satisfied"
-	// LBReasonInvalidRequest: an annotation or spec.loadBalancerIP does not parse.
-	LBReasonInvalidRequest LBReason = "invalid_request"
-	// LBReasonNoPool: no enabled pool selects the Service or contains the requested IP.
-	LBReasonNoPool LBReason = "no_pool"
-	// LBReasonOutOfIPs: every enabled pool that selects the Service is full.
-	LBReasonOutOfIPs LBReason = "out_of_ips"
-	// LBReasonSelectorMismatch: the pool holding the address does not select the Service.
-	LBReasonSelectorMismatch LBReason = "pool_selector_mismatch"
-	// LBReasonAlreadyAllocated: the requested address is held and cannot be shared.
-	LBReasonAlreadyAllocated LBReason = "already_allocated"
-	// LBReasonIncompatibleShare: the requested address is shared by an incompatible Service.
-	LBReasonIncompatibleShare LBReason = "already_allocated_incompatible_service"
-	// LBReasonNotInPool: a kept address lies in no pool any more.
-	LBReasonNotInPool LBReason = "ip_not_in_pool"
-	// LBReasonConflictingPool: a kept address lies only in a conflicting pool.
-	LBReasonConflictingPool LBReason = "pool_conflict"
+	// ReasonSatisfied: every requested address is held and backed by a pool.
+	ReasonSatisfied Reason = "satisfied"
+	// ReasonInvalidRequest: an annotation or spec.loadBalancerIP does not parse.
+	ReasonInvalidRequest Reason = "invalid_request"
+	// ReasonNoPool: no enabled pool selects the Service or contains the requested IP.
+	ReasonNoPool Reason = "no_pool"
+	// ReasonOutOfIPs: every enabled pool that selects the Service is full.
+	ReasonOutOfIPs Reason = "out_of_ips"
+	// ReasonSelectorMismatch: the pool holding the address does not select the Service.
+	ReasonSelectorMismatch Reason = "pool_selector_mismatch"
+	// ReasonAlreadyAllocated: the requested address is held and cannot be shared.
+	ReasonAlreadyAllocated Reason = "already_allocated"
+	// ReasonIncompatibleShare: the requested address is shared by an incompatible Service.
+	ReasonIncompatibleShare Reason = "already_allocated_incompatible_service"
+	// ReasonNotInPool: a kept address lies in no pool any more.
+	ReasonNotInPool Reason = "ip_not_in_pool"
+	// ReasonConflictingPool: a kept address lies only in a conflicting pool.
+	ReasonConflictingPool Reason = "pool_conflict"
 )
 
-// lbReasonOf maps each sentinel to its reason.
-var lbReasonOf = []struct {
+// reasonOf maps each sentinel to its reason.
+var reasonOf = []struct {
 	err    error
-	reason LBReason
+	reason Reason
 }{
-	{ErrLBInvalidRequest, LBReasonInvalidRequest},
-	{ErrLBNoPool, LBReasonNoPool},
-	{ErrLBOutOfIPs, LBReasonOutOfIPs},
-	{ErrLBSelectorMismatch, LBReasonSelectorMismatch},
-	{ErrLBAlreadyAllocated, LBReasonAlreadyAllocated},
-	{ErrLBIncompatibleSharing, LBReasonIncompatibleShare},
-	{ErrLBNotInPool, LBReasonNotInPool},
-	{ErrLBConflictingPool, LBReasonConflictingPool},
+	{ErrInvalidRequest, ReasonInvalidRequest},
+	{ErrNoPool, ReasonNoPool},
+	{ErrOutOfIPs, ReasonOutOfIPs},
+	{ErrSelectorMismatch, ReasonSelectorMismatch},
+	{ErrAlreadyAllocated, ReasonAlreadyAllocated},
+	{ErrIncompatibleSharing, ReasonIncompatibleShare},
+	{ErrNotInPool, ReasonNotInPool},
+	{ErrConflictingPool, ReasonConflictingPool},
 }
 
-// LBAssignment is the outcome of Assign for one Service.
-type LBAssignment struct {
+// Assignment is the outcome of Assign for one Service.
+type Assignment struct {
 	// Namespace and Name identify the Service.
 	Namespace, Name string
-	// Managed is false when LB IPAM does not serve the Service (see LBManages); IPs are
+	// Managed is false when LB IPAM does not serve the Service (see Manages); IPs are
 	// then empty and the Service's LB status belongs to someone else.
 	Managed bool
 	// IPs are the addresses the Service holds, IPv4 first, each family ascending.
@@ -63,9 +63,9 @@ type LBAssignment struct {
 	// Satisfied is true when the Service holds every address it asks for and none of its
 	// addresses has a problem.
 	Satisfied bool
-	// Reason is LBReasonSatisfied or the reason of the first problem in Err.
-	Reason LBReason
-	// Err joins every problem, each wrapping a sentinel (ErrLBNoPool, ...) and naming the
+	// Reason is ReasonSatisfied or the reason of the first problem in Err.
+	Reason Reason
+	// Err joins every problem, each wrapping a sentinel (ErrNoPool, ...) and naming the
 	// Service and the address or value; nil when Satisfied.
 	Err error
 }
@@ -74,17 +74,17 @@ type LBAssignment struct {
 // time first adopts the addresses in its status.loadBalancer.ingress (see Adopt); then
 // addresses it no longer asks for are released, missing ones allocated, and kept ones
 // checked against the pools. An unmanaged Service releases everything.
-func (a *LBAllocator) Assign(svc *corev1.Service) LBAssignment {
-	res := LBAssignment{Namespace: svc.Namespace, Name: svc.Name}
-	if !LBManages(svc) {
+func (a *Allocator) Assign(svc *corev1.Service) Assignment {
+	res := Assignment{Namespace: svc.Namespace, Name: svc.Name}
+	if !Manages(svc) {
 		a.Release(svc.Namespace, svc.Name)
 		return res
 	}
 	res.Managed = true
-	key := lbKey{svc.Namespace, svc.Name}
+	key := serviceKey{svc.Namespace, svc.Name}
 	s := a.services[key]
 	if s == nil {
-		s = &lbService{key: key}
+		s = &serviceState{key: key}
 		a.services[key] = s
 		s.update(svc)
 		_ = a.adoptStatus(s, svc)
@@ -103,15 +103,15 @@ func (a *LBAllocator) Assign(svc *corev1.Service) LBAssignment {
 	res.IPs = slices.Clone(s.ips)
 	res.Err = errors.Join(errs...)
 	res.Satisfied = res.Err == nil && len(res.IPs) > 0
-	res.Reason = LBReasonSatisfied
+	res.Reason = ReasonSatisfied
 	if res.Err != nil {
-		res.Reason = lbReasonFor(errs[0])
+		res.Reason = reasonFor(errs[0])
 	}
 	return res
 }
 
-func lbReasonFor(err error) LBReason {
-	for _, r := range lbReasonOf {
+func reasonFor(err error) Reason {
+	for _, r := range reasonOf {
 		if errors.Is(err, r.err) {
 			return r.reason
 		}
@@ -123,14 +123,14 @@ func lbReasonFor(err error) LBReason {
 // allocating anything, so that a restarted allocator gives every Service back exactly what
 // it had. Call it for every Service before the first Assign. An address held by another
 // Service that svc may not share with is not adopted; the error names it.
-func (a *LBAllocator) Adopt(svc *corev1.Service) error {
-	if !LBManages(svc) {
+func (a *Allocator) Adopt(svc *corev1.Service) error {
+	if !Manages(svc) {
 		return nil
 	}
-	key := lbKey{svc.Namespace, svc.Name}
+	key := serviceKey{svc.Namespace, svc.Name}
 	s := a.services[key]
 	if s == nil {
-		s = &lbService{key: key}
+		s = &serviceState{key: key}
 		a.services[key] = s
 	}
 	s.update(svc)
@@ -138,16 +138,16 @@ func (a *LBAllocator) Adopt(svc *corev1.Service) error {
 }
 
 // adoptStatus holds the addresses of svc's status.loadBalancer.ingress for s.
-func (a *LBAllocator) adoptStatus(s *lbService, svc *corev1.Service) error {
+func (a *Allocator) adoptStatus(s *serviceState, svc *corev1.Service) error {
 	key := s.key
 	var errs []error
 	for _, in := range svc.Status.LoadBalancer.Ingress {
 		if in.IP == "" {
 			continue
 		}
-		ip, err := parseLBAddr(in.IP)
+		ip, err := parseAddr(in.IP)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("service %s/%s: status ingress %q: %w: %v", key.namespace, key.name, in.IP, ErrLBInvalidRequest, err))
+			errs = append(errs, fmt.Errorf("service %s/%s: status ingress %q: %w: %v", key.namespace, key.name, in.IP, ErrInvalidRequest, err))
 			continue
 		}
 		if err := a.hold(s, ip); err != nil {
@@ -158,8 +158,8 @@ func (a *LBAllocator) adoptStatus(s *lbService, svc *corev1.Service) error {
 }
 
 // Release gives back every address of the Service namespace/name and forgets it.
-func (a *LBAllocator) Release(namespace, name string) {
-	key := lbKey{namespace, name}
+func (a *Allocator) Release(namespace, name string) {
+	key := serviceKey{namespace, name}
 	s := a.services[key]
 	if s == nil {
 		return
@@ -172,26 +172,26 @@ func (a *LBAllocator) Release(namespace, name string) {
 
 // hold gives ip to s: a free address is taken, a held one is shared when s is compatible
 // with every holder.
-func (a *LBAllocator) hold(s *lbService, ip netip.Addr) error {
+func (a *Allocator) hold(s *serviceState, ip netip.Addr) error {
 	if s.holds(ip) {
 		return nil
 	}
-	if h, ok := a.holding(ip); ok {
+	if h, ok := a.held(ip); ok {
 		if s.req.SharingKey == "" {
 			return fmt.Errorf("service %s/%s: IP %s is already allocated to service %s/%s: %w",
-				s.key.namespace, s.key.name, ip, h.holders[0].key.namespace, h.holders[0].key.name, ErrLBAlreadyAllocated)
+				s.key.namespace, s.key.name, ip, h.holders[0].key.namespace, h.holders[0].key.name, ErrAlreadyAllocated)
 		}
 		for _, o := range h.holders {
-			if ok, why := lbCompatible(s, o); !ok {
+			if ok, why := compatible(s, o); !ok {
 				return fmt.Errorf("service %s/%s: IP %s is shared by service %s/%s: %s: %w",
-					s.key.namespace, s.key.name, ip, o.key.namespace, o.key.name, why, ErrLBIncompatibleSharing)
+					s.key.namespace, s.key.name, ip, o.key.namespace, o.key.name, why, ErrIncompatibleSharing)
 			}
 		}
 		h.holders = append(h.holders, s)
 		s.addIP(ip)
 		return nil
 	}
-	h := &lbHolding{ip: ip, sharingKey: s.req.SharingKey, holders: []*lbService{s}}
+	h := &holding{ip: ip, sharingKey: s.req.SharingKey, holders: []*serviceState{s}}
 	a.used.ReplaceOrInsert(h)
 	if r := a.rangeOf(ip); r != nil {
 		r.free.take(ip)
@@ -206,9 +206,9 @@ func (a *LBAllocator) hold(s *lbService, ip netip.Addr) error {
 }
 
 // release takes ip from s and frees it when no other Service holds it.
-func (a *LBAllocator) release(s *lbService, ip netip.Addr) {
+func (a *Allocator) release(s *serviceState, ip netip.Addr) {
 	s.removeIP(ip)
-	h, ok := a.holding(ip)
+	h, ok := a.held(ip)
 	if !ok {
 		return
 	}
@@ -237,7 +237,7 @@ func (a *LBAllocator) release(s *lbService, ip netip.Addr) {
 
 // prune releases what s no longer asks for: addresses outside its requested IPs, of a
 // family it dropped, or shared with Services it is no longer compatible with.
-func (a *LBAllocator) prune(s *lbService) {
+func (a *Allocator) prune(s *serviceState) {
 	for _, ip := range slices.Clone(s.ips) {
 		switch {
 		case len(s.req.IPs) > 0:
@@ -249,12 +249,12 @@ func (a *LBAllocator) prune(s *lbService) {
 			a.release(s, ip)
 			continue
 		}
-		if h, ok := a.holding(ip); ok && len(h.holders) > 1 {
+		if h, ok := a.held(ip); ok && len(h.holders) > 1 {
 			for _, o := range h.holders {
 				if o == s {
 					continue
 				}
-				if ok, _ := lbCompatible(s, o); !ok {
+				if ok, _ := compatible(s, o); !ok {
 					a.release(s, ip)
 					break
 				}
@@ -264,7 +264,7 @@ func (a *LBAllocator) prune(s *lbService) {
 }
 
 // satisfy allocates what s asks for and does not hold yet.
-func (a *LBAllocator) satisfy(s *lbService) []error {
+func (a *Allocator) satisfy(s *serviceState) []error {
 	var errs []error
 	if len(s.req.IPs) > 0 {
 		for _, ip := range s.req.IPs {
@@ -274,9 +274,9 @@ func (a *LBAllocator) satisfy(s *lbService) []error {
 			r := a.rangeOf(ip)
 			switch {
 			case r == nil || r.pool.disabled:
-				errs = append(errs, fmt.Errorf("service %s/%s: requested IP %s: no enabled pool contains it: %w", s.key.namespace, s.key.name, ip, ErrLBNoPool))
+				errs = append(errs, fmt.Errorf("service %s/%s: requested IP %s: no enabled pool contains it: %w", s.key.namespace, s.key.name, ip, ErrNoPool))
 			case r.pool.selector != nil && !r.pool.selector.Matches(s.labels):
-				errs = append(errs, fmt.Errorf("service %s/%s: requested IP %s: pool %q does not select the service: %w", s.key.namespace, s.key.name, ip, r.pool.name, ErrLBSelectorMismatch))
+				errs = append(errs, fmt.Errorf("service %s/%s: requested IP %s: pool %q does not select the service: %w", s.key.namespace, s.key.name, ip, r.pool.name, ErrSelectorMismatch))
 			default:
 				if err := a.hold(s, ip); err != nil {
 					errs = append(errs, err)
@@ -299,7 +299,7 @@ func (a *LBAllocator) satisfy(s *lbService) []error {
 // allocate gives s one address of the family: a compatible address shared under its
 // sharing key if there is one (lowest first), else the lowest free address of the first
 // pool in priority order that selects s and has room.
-func (a *LBAllocator) allocate(s *lbService, v6 bool) error {
+func (a *Allocator) allocate(s *serviceState, v6 bool) error {
 	if key := s.req.SharingKey; key != "" {
 		for _, ip := range a.sharing[key] {
 			if ip.Is6() == v6 && a.hold(s, ip) == nil {
@@ -313,7 +313,7 @@ func (a *LBAllocator) allocate(s *lbService, v6 bool) error {
 			continue
 		}
 		for _, r := range p.ranges {
-			if r.alloc.first.Is6() != v6 {
+			if r.first.Is6() != v6 {
 				continue
 			}
 			selected = true
@@ -327,43 +327,43 @@ func (a *LBAllocator) allocate(s *lbService, v6 bool) error {
 		fam = "IPv6"
 	}
 	if selected {
-		return fmt.Errorf("service %s/%s: every enabled %s pool that selects it is full: %w", s.key.namespace, s.key.name, fam, ErrLBOutOfIPs)
+		return fmt.Errorf("service %s/%s: every enabled %s pool that selects it is full: %w", s.key.namespace, s.key.name, fam, ErrOutOfIPs)
 	}
-	return fmt.Errorf("service %s/%s: no enabled %s pool selects it: %w", s.key.namespace, s.key.name, fam, ErrLBNoPool)
+	return fmt.Errorf("service %s/%s: no enabled %s pool selects it: %w", s.key.namespace, s.key.name, fam, ErrNoPool)
 }
 
 // check reports kept addresses that their pool no longer backs.
-func (a *LBAllocator) check(s *lbService) []error {
+func (a *Allocator) check(s *serviceState) []error {
 	var errs []error
 	for _, ip := range s.ips {
 		r := a.rangeOf(ip)
 		if r == nil {
 			if p := a.conflictingPoolOf(ip); p != "" {
-				errs = append(errs, fmt.Errorf("service %s/%s: kept IP %s is only in conflicting pool %q: %w", s.key.namespace, s.key.name, ip, p, ErrLBConflictingPool))
+				errs = append(errs, fmt.Errorf("service %s/%s: kept IP %s is only in conflicting pool %q: %w", s.key.namespace, s.key.name, ip, p, ErrConflictingPool))
 			} else {
-				errs = append(errs, fmt.Errorf("service %s/%s: kept IP %s is in no pool: %w", s.key.namespace, s.key.name, ip, ErrLBNotInPool))
+				errs = append(errs, fmt.Errorf("service %s/%s: kept IP %s is in no pool: %w", s.key.namespace, s.key.name, ip, ErrNotInPool))
 			}
 			continue
 		}
 		if r.pool.selector == nil || r.pool.selector.Matches(s.labels) {
 			continue
 		}
-		if h, ok := a.holding(ip); ok && len(h.holders) == 1 {
-			errs = append(errs, fmt.Errorf("service %s/%s: kept IP %s: pool %q does not select the service: %w", s.key.namespace, s.key.name, ip, r.pool.name, ErrLBSelectorMismatch))
+		if h, ok := a.held(ip); ok && len(h.holders) == 1 {
+			errs = append(errs, fmt.Errorf("service %s/%s: kept IP %s: pool %q does not select the service: %w", s.key.namespace, s.key.name, ip, r.pool.name, ErrSelectorMismatch))
 		}
 	}
 	return errs
 }
 
 // conflictingPoolOf names a conflicting or invalid pool whose blocks contain ip, or "".
-func (a *LBAllocator) conflictingPoolOf(ip netip.Addr) string {
+func (a *Allocator) conflictingPoolOf(ip netip.Addr) string {
 	var names []string
 	for _, p := range a.pools {
 		if p.problem() == nil {
 			continue
 		}
 		for _, b := range p.blocks {
-			if b.alloc.contains(ip) {
+			if b.alloc.Contains(ip) {
 				names = append(names, p.name)
 				break
 			}

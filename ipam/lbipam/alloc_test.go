@@ -1,4 +1,4 @@
-package ipam
+package lbipam
 
 import (
 	"errors"
@@ -9,9 +9,9 @@ import (
 )
 
 // The seed: a /29 without first and last leaves 6 addresses; three Services get .1, .2, .3.
-func TestLBSeedPool(t *testing.T) {
-	a := NewLBAllocator()
-	if err := a.SetPool(lbNoFirstLast(lbTestPool(t, "cilium-pool", 0, "10.10.200.0/29"))); err != nil {
+func TestSeedPool(t *testing.T) {
+	a := NewAllocator()
+	if err := a.SetPool(noFirstLast(testPool(t, "cilium-pool", 0, "10.10.200.0/29"))); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := a.PoolStatus("cilium-pool")
@@ -19,9 +19,9 @@ func TestLBSeedPool(t *testing.T) {
 		t.Fatalf("fresh pool: total %v used %v available %v, want 6/0/6", st.Total, st.Used, st.Available)
 	}
 	for i, name := range []string{"web", "api", "db"} {
-		res := a.Assign(lbTestSvc("default", name))
+		res := a.Assign(testSvc("default", name))
 		want := fmt.Sprintf("10.10.200.%d", i+1)
-		if !res.Satisfied || lbIPsString(res.IPs) != want {
+		if !res.Satisfied || ipsString(res.IPs) != want {
 			t.Errorf("%s: got %v (satisfied %v, %v), want %s", name, res.IPs, res.Satisfied, res.Err, want)
 		}
 	}
@@ -31,7 +31,7 @@ func TestLBSeedPool(t *testing.T) {
 	}
 }
 
-func TestLBFirstLastReservation(t *testing.T) {
+func TestFirstLastReservation(t *testing.T) {
 	for _, tc := range []struct {
 		block   string
 		noFL    bool
@@ -51,11 +51,11 @@ func TestLBFirstLastReservation(t *testing.T) {
 		{"10.0.0.0-10.0.0.3", true, 4, "10.0.0.0", "10.0.0.3"},
 	} {
 		t.Run(fmt.Sprintf("%s/no=%v", tc.block, tc.noFL), func(t *testing.T) {
-			p := lbTestPool(t, "p", 0, tc.block)
+			p := testPool(t, "p", 0, tc.block)
 			if tc.noFL {
-				lbNoFirstLast(p)
+				noFirstLast(p)
 			}
-			a := NewLBAllocator()
+			a := NewAllocator()
 			if err := a.SetPool(p); err != nil {
 				t.Fatal(err)
 			}
@@ -68,11 +68,11 @@ func TestLBFirstLastReservation(t *testing.T) {
 			for i := range tc.total + 1 {
 				opts := []func(*corev1.Service){}
 				if v6 {
-					opts = append(opts, lbFamiliesOpt(corev1.IPFamilyPolicySingleStack, corev1.IPv6Protocol))
+					opts = append(opts, withFamilies(corev1.IPFamilyPolicySingleStack, corev1.IPv6Protocol))
 				}
-				res := a.Assign(lbTestSvc("ns", fmt.Sprint("s", i), opts...))
+				res := a.Assign(testSvc("ns", fmt.Sprint("s", i), opts...))
 				if i == tc.total {
-					if res.Reason != LBReasonOutOfIPs || !errors.Is(res.Err, ErrLBOutOfIPs) {
+					if res.Reason != ReasonOutOfIPs || !errors.Is(res.Err, ErrOutOfIPs) {
 						t.Errorf("service beyond capacity: reason %q err %v, want out_of_ips", res.Reason, res.Err)
 					}
 					continue

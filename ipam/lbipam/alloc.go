@@ -1,4 +1,4 @@
-package ipam
+package lbipam
 
 import (
 	"cmp"
@@ -9,9 +9,11 @@ import (
 
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	"github.com/google/btree"
+
+	"github.com/ciliumkit/ciliumkit/ipam"
 )
 
-// LBAllocator assigns LoadBalancer IPs to Services from CiliumLoadBalancerIPPools with
+// Allocator assigns LoadBalancer IPs to Services from CiliumLoadBalancerIPPools with
 // Cilium's LB IPAM semantics, plus two guarantees Cilium does not give:
 //
 //   - A defined order. A Service without requested IPs gets the lowest free address of the
@@ -21,7 +23,7 @@ import (
 //   - Stability. An address, once held, stays with its Service across allocator restarts
 //     (Adopt reads it back from the Service status) and across pool edits, including edits
 //     and deletions that leave it outside every pool: such a Service keeps the address and
-//     its assignment reports ErrLBNotInPool instead of being given a new one. An address is
+//     its assignment reports ErrNotInPool instead of being given a new one. An address is
 //     released only when the Service is deleted, stops being a managed LoadBalancer, stops
 //     requesting it (lbipam.cilium.io/ips), drops its family, or can no longer share it.
 //
@@ -29,102 +31,106 @@ import (
 // gives out nothing. Disabled pools give out nothing new and keep what they gave. Each
 // allocation costs O(P + log n) for P pools and n free intervals of the chosen range.
 //
-// An LBAllocator is not safe for concurrent use. The zero value is not usable; call
-// NewLBAllocator.
-type LBAllocator struct {
-	pools map[string]*lbPool
+// An Allocator is not safe for concurrent use. The zero value is not usable; call
+// NewAllocator.
+type Allocator struct {
+	pools map[string]*poolState
 	// order holds the pools that give out addresses, in priority order.
-	order []*lbPool
+	order []*poolState
 	// ranges holds the blocks of non-conflicting pools (disjoint), by first address.
-	ranges *btree.BTreeG[*lbRange]
+	ranges *btree.BTreeG[*poolRange]
 	// used holds every address held by a Service, by address.
-	used *btree.BTreeG[*lbHolding]
+	used *btree.BTreeG[*holding]
 	// services holds the Services that hold addresses or were assigned.
-	services map[lbKey]*lbService
+	services map[serviceKey]*serviceState
 	// sharing indexes held addresses by sharing key, each list sorted.
 	sharing map[string][]netip.Addr
 	// keyH and keyR are reusable search keys, so that lookups do not allocate.
-	keyH lbHolding
-	keyR lbRange
+	keyH holding
+	keyR poolRange
 }
 
 // holdingKey returns a search key for ip in used; valid until the next call.
-func (a *LBAllocator) holdingKey(ip netip.Addr) *lbHolding {
+func (a *Allocator) holdingKey(ip netip.Addr) *holding {
 	a.keyH.ip = ip
 	return &a.keyH
 }
 
-// holding returns the holding of ip.
-func (a *LBAllocator) holding(ip netip.Addr) (*lbHolding, bool) {
+// held returns the holding of ip.
+func (a *Allocator) held(ip netip.Addr) (*holding, bool) {
 	return a.used.Get(a.holdingKey(ip))
 }
 
-type lbKey struct{ namespace, name string }
+// serviceKey names a Service.
+type serviceKey struct{ namespace, name string }
 
-// lbPool is the allocator's view of one CiliumLoadBalancerIPPool.
-type lbPool struct {
+// poolState is the allocator's view of one CiliumLoadBalancerIPPool.
+type poolState struct {
 	name     string
 	created  time.Time
-	selector lbSelector // nil: every Service, or a selector that does not convert
+	selector labelSelector // nil: every Service, or a selector that does not convert
 	disabled bool
-	blocks   []lbBlock
-	ranges   []*lbRange // nil while conflicting or invalid
-	// invalid is why the pool's spec cannot be used (ValidateLBPool), or nil.
+	blocks   []parsedBlock
+	ranges   []*poolRange // nil while conflicting or invalid
+	// invalid is why the pool's spec cannot be used (ValidatePool), or nil.
 	invalid error
 	// conflict is set when the pool overlaps an older pool, or nil.
 	conflict error
 }
 
 // problem is why the pool gives nothing out, or nil.
-func (p *lbPool) problem() error {
+func (p *poolState) problem() error {
 	if p.invalid != nil {
 		return p.invalid
 	}
 	return p.conflict
 }
 
-// lbRange is one block of a non-conflicting pool with its free space.
-type lbRange struct {
-	pool  *lbPool
-	alloc lbInterval
-	free  *lbFreeSet
+// poolRange is one block of a non-conflicting pool with its free space.
+type poolRange struct {
+	pool  *poolState
+	alloc ipam.Range
+	// first is alloc.First(), kept as the B-tree key so that lookups by address and the
+	// family test need no conversion.
+	first netip.Addr
+	free  *freeSet
 }
 
-// lbHolding is one held address and the Services that hold it (several when shared).
-type lbHolding struct {
+// holding is one held address and the Services that hold it (several when shared).
+type holding struct {
 	ip         netip.Addr
 	sharingKey string
-	holders    []*lbService
+	holders    []*serviceState
 }
 
-func lbLessRange(a, b *lbRange) bool     { return a.alloc.first.Less(b.alloc.first) }
-func lbLessHolding(a, b *lbHolding) bool { return a.ip.Less(b.ip) }
+func lessPoolRange(a, b *poolRange) bool { return a.first.Less(b.first) }
+func lessHolding(a, b *holding) bool     { return a.ip.Less(b.ip) }
 
-// NewLBAllocator returns an empty allocator: no pools, no Services.
-func NewLBAllocator() *LBAllocator {
-	return &LBAllocator{
-		pools:    map[string]*lbPool{},
-		ranges:   btree.NewG(16, lbLessRange),
-		used:     btree.NewG(32, lbLessHolding),
-		services: map[lbKey]*lbService{},
+// NewAllocator returns an empty allocator: no pools, no Services.
+func NewAllocator() *Allocator {
+	return &Allocator{
+		pools:    map[string]*poolState{},
+		ranges:   btree.NewG(16, lessPoolRange),
+		used:     btree.NewG(32, lessHolding),
+		services: map[serviceKey]*serviceState{},
 		sharing:  map[string][]netip.Addr{},
 	}
 }
 
-// SetPool adds or replaces a pool (matched by name). A pool that fails ValidateLBPool is
+// SetPool adds or replaces a pool (matched by name). A pool that fails ValidatePool is
 // kept but gives nothing out; its error is returned and reported by PoolStatus. Addresses
 // already held stay held whatever the new blocks are.
-func (a *LBAllocator) SetPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
+func (a *Allocator) SetPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
 	err := a.setPool(pool)
 	a.rebuild()
 	return err
 }
 
 // setPool is SetPool without the rebuild, for callers that change several pools at once.
-func (a *LBAllocator) setPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
-	p := &lbPool{name: pool.Name, created: pool.CreationTimestamp.Time, disabled: pool.Spec.Disabled}
-	blocks, err := parseLBBlocks(pool)
-	sel, serr := lbPoolSelector(pool)
+func (a *Allocator) setPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
+	p := &poolState{name: pool.Name, created: pool.CreationTimestamp.Time, disabled: pool.Spec.Disabled}
+	blocks, err := parseBlocks(pool)
+	sel, serr := poolSelector(pool)
 	if err == nil {
 		err = serr
 	}
@@ -134,7 +140,7 @@ func (a *LBAllocator) setPool(pool *ciliumv2.CiliumLoadBalancerIPPool) error {
 }
 
 // DeletePool removes the pool called name. Services keep the addresses it gave them.
-func (a *LBAllocator) DeletePool(name string) {
+func (a *Allocator) DeletePool(name string) {
 	if _, ok := a.pools[name]; ok {
 		delete(a.pools, name)
 		a.rebuild()
@@ -144,16 +150,16 @@ func (a *LBAllocator) DeletePool(name string) {
 // rebuild settles conflicts, recomputes the priority order and the free space of every
 // non-conflicting range from the held addresses. It costs O(B log B + H log H) for B
 // blocks and H held addresses and runs only when pools change.
-func (a *LBAllocator) rebuild() {
-	byAge := make([]*lbPool, 0, len(a.pools))
+func (a *Allocator) rebuild() {
+	byAge := make([]*poolState, 0, len(a.pools))
 	for _, p := range a.pools {
 		byAge = append(byAge, p)
 	}
-	slices.SortFunc(byAge, func(x, y *lbPool) int {
+	slices.SortFunc(byAge, func(x, y *poolState) int {
 		return cmp.Or(x.created.Compare(y.created), cmp.Compare(x.name, y.name))
 	})
-	accepted := btree.NewG(16, lbLessInterval)
-	owner := map[lbInterval]string{}
+	accepted := btree.NewG(16, ipam.Range.StartsBefore)
+	owner := map[ipam.Range]string{}
 	a.ranges.Clear(false)
 	a.order = a.order[:0]
 	for _, p := range byAge {
@@ -161,18 +167,19 @@ func (a *LBAllocator) rebuild() {
 		if p.invalid != nil {
 			continue
 		}
-		if p.conflict = lbConflictOf(p, accepted, owner); p.conflict != nil {
+		if p.conflict = conflictOf(p, accepted, owner); p.conflict != nil {
 			continue
 		}
 		for _, b := range p.blocks {
 			accepted.ReplaceOrInsert(b.bounds)
 			owner[b.bounds] = p.name
-			r := &lbRange{pool: p, alloc: b.alloc, free: newLBFreeSet(b.alloc)}
-			a.used.AscendRange(&lbHolding{ip: b.alloc.first}, &lbHolding{ip: b.alloc.last}, func(h *lbHolding) bool {
+			r := &poolRange{pool: p, alloc: b.alloc, first: b.alloc.First(), free: newFreeSet(b.alloc)}
+			last := b.alloc.Last()
+			a.used.AscendRange(&holding{ip: b.alloc.First()}, &holding{ip: last}, func(h *holding) bool {
 				r.free.take(h.ip)
 				return true
 			})
-			if h, ok := a.holding(b.alloc.last); ok {
+			if h, ok := a.held(last); ok {
 				r.free.take(h.ip)
 			}
 			p.ranges = append(p.ranges, r)
@@ -183,7 +190,7 @@ func (a *LBAllocator) rebuild() {
 		}
 	}
 	// Only valid pools are in order, so a nil selector means the spec has none.
-	slices.SortStableFunc(a.order, func(x, y *lbPool) int {
+	slices.SortStableFunc(a.order, func(x, y *poolState) int {
 		if (x.selector != nil) != (y.selector != nil) {
 			if x.selector != nil {
 				return -1
@@ -196,7 +203,7 @@ func (a *LBAllocator) rebuild() {
 
 // PoolOrder returns the names of the pools that give out addresses (enabled, valid, not
 // conflicting), in the priority order the allocator tries them.
-func (a *LBAllocator) PoolOrder() []string {
+func (a *Allocator) PoolOrder() []string {
 	names := make([]string, len(a.order))
 	for i, p := range a.order {
 		names[i] = p.name
@@ -205,11 +212,11 @@ func (a *LBAllocator) PoolOrder() []string {
 }
 
 // rangeOf returns the non-conflicting range whose allocatable addresses contain ip.
-func (a *LBAllocator) rangeOf(ip netip.Addr) *lbRange {
-	var found *lbRange
-	a.keyR.alloc.first = ip
-	a.ranges.DescendLessOrEqual(&a.keyR, func(r *lbRange) bool {
-		if r.alloc.contains(ip) {
+func (a *Allocator) rangeOf(ip netip.Addr) *poolRange {
+	var found *poolRange
+	a.keyR.first = ip
+	a.ranges.DescendLessOrEqual(&a.keyR, func(r *poolRange) bool {
+		if r.alloc.Contains(ip) {
 			found = r
 		}
 		return false
@@ -219,17 +226,17 @@ func (a *LBAllocator) rangeOf(ip netip.Addr) *lbRange {
 
 // conflictOf returns an error naming p, the older pool and both blocks when a block of p
 // overlaps a block already accepted (accepted holds disjoint intervals).
-func lbConflictOf(p *lbPool, accepted *btree.BTreeG[lbInterval], owner map[lbInterval]string) error {
+func conflictOf(p *poolState, accepted *btree.BTreeG[ipam.Range], owner map[ipam.Range]string) error {
 	for _, b := range p.blocks {
-		var hit lbInterval
+		var hit ipam.Range
 		found := false
-		accepted.DescendLessOrEqual(lbInterval{first: b.bounds.last}, func(iv lbInterval) bool {
-			hit, found = iv, iv.overlaps(b.bounds)
+		accepted.DescendLessOrEqual(point(b.bounds.Last()), func(r ipam.Range) bool {
+			hit, found = r, r.Overlaps(b.bounds)
 			return false
 		})
 		if found {
 			return fmt.Errorf("pool %q block %s-%s overlaps block %s-%s of older pool %q: %w",
-				p.name, b.bounds.first, b.bounds.last, hit.first, hit.last, owner[hit], ErrLBPoolConflict)
+				p.name, b.bounds.First(), b.bounds.Last(), hit.First(), hit.Last(), owner[hit], ErrPoolConflict)
 		}
 	}
 	return nil

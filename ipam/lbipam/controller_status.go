@@ -1,4 +1,4 @@
-package ipam
+package lbipam
 
 import (
 	"context"
@@ -14,13 +14,13 @@ import (
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 )
 
-// lbMaxConditionMessage is the API limit on a condition message, in bytes.
-const lbMaxConditionMessage = 32768
+// maxConditionMessage is the API limit on a condition message, in bytes.
+const maxConditionMessage = 32768
 
 // reconcileService assigns svc and applies its status when it differs from the cluster's.
-func (c *LBController) reconcileService(ctx context.Context, svc *corev1.Service) error {
+func (c *Controller) reconcileService(ctx context.Context, svc *corev1.Service) error {
 	res := c.alloc.Assign(svc)
-	existing := lbFindCondition(svc.Status.Conditions, LBConditionRequestSatisfied)
+	existing := findCondition(svc.Status.Conditions, ConditionRequestSatisfied)
 	cfg := corev1ac.Service(svc.Name, svc.Namespace)
 	if !res.Managed {
 		if existing == nil {
@@ -32,21 +32,21 @@ func (c *LBController) reconcileService(ctx context.Context, svc *corev1.Service
 		return err
 	}
 	want := metav1.Condition{
-		Type: LBConditionRequestSatisfied, Status: metav1.ConditionFalse, Reason: string(res.Reason),
+		Type: ConditionRequestSatisfied, Status: metav1.ConditionFalse, Reason: string(res.Reason),
 		ObservedGeneration: svc.Generation,
 	}
 	if res.Satisfied {
 		want.Status = metav1.ConditionTrue
 	}
 	if res.Err != nil {
-		want.Message = lbTruncate(res.Err.Error(), lbMaxConditionMessage)
+		want.Message = truncate(res.Err.Error(), maxConditionMessage)
 	} else if len(res.IPs) == 0 {
 		want.Message = "no address requested"
 	}
-	if lbIngressEqual(svc.Status.LoadBalancer.Ingress, res) && lbConditionEqual(existing, want) {
+	if ingressEqual(svc.Status.LoadBalancer.Ingress, res) && conditionEqual(existing, want) {
 		return nil
 	}
-	want.LastTransitionTime = lbTransitionTime(existing, want.Status)
+	want.LastTransitionTime = transitionTime(existing, want.Status)
 	lb := corev1ac.LoadBalancerStatus()
 	for _, ip := range res.IPs {
 		lb.WithIngress(corev1ac.LoadBalancerIngress().WithIP(ip.String()).WithIPMode(corev1.LoadBalancerIPModeVIP))
@@ -61,7 +61,7 @@ func (c *LBController) reconcileService(ctx context.Context, svc *corev1.Service
 	return nil
 }
 
-func lbIngressEqual(in []corev1.LoadBalancerIngress, res LBAssignment) bool {
+func ingressEqual(in []corev1.LoadBalancerIngress, res Assignment) bool {
 	if len(in) != len(res.IPs) {
 		return false
 	}
@@ -73,7 +73,7 @@ func lbIngressEqual(in []corev1.LoadBalancerIngress, res LBAssignment) bool {
 	return true
 }
 
-func lbFindCondition(conds []metav1.Condition, typ string) *metav1.Condition {
+func findCondition(conds []metav1.Condition, typ string) *metav1.Condition {
 	for i := range conds {
 		if conds[i].Type == typ {
 			return &conds[i]
@@ -82,20 +82,20 @@ func lbFindCondition(conds []metav1.Condition, typ string) *metav1.Condition {
 	return nil
 }
 
-func lbConditionEqual(have *metav1.Condition, want metav1.Condition) bool {
+func conditionEqual(have *metav1.Condition, want metav1.Condition) bool {
 	return have != nil && have.Status == want.Status && have.Reason == want.Reason &&
 		have.Message == want.Message && have.ObservedGeneration == want.ObservedGeneration
 }
 
 // transitionTime keeps the existing transition time while the status does not change.
-func lbTransitionTime(have *metav1.Condition, status metav1.ConditionStatus) metav1.Time {
+func transitionTime(have *metav1.Condition, status metav1.ConditionStatus) metav1.Time {
 	if have != nil && have.Status == status && !have.LastTransitionTime.IsZero() {
 		return have.LastTransitionTime
 	}
 	return metav1.NewTime(time.Now().Truncate(time.Second))
 }
 
-func lbTruncate(s string, n int) string {
+func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -103,24 +103,24 @@ func lbTruncate(s string, n int) string {
 }
 
 // poolConditions are the conditions the controller writes on a pool.
-func lbPoolConditions(st LBPoolStatus) []metav1.Condition {
+func poolConditions(st PoolStatus) []metav1.Condition {
 	conds := []metav1.Condition{
-		{Type: LBConditionIPsTotal, Status: metav1.ConditionUnknown, Reason: "noreason", Message: st.Total.String()},
-		{Type: LBConditionIPsAvailable, Status: metav1.ConditionUnknown, Reason: "noreason", Message: st.Available.String()},
-		{Type: LBConditionIPsUsed, Status: metav1.ConditionUnknown, Reason: "noreason", Message: st.Used.String()},
-		{Type: LBConditionPoolConflict, Status: metav1.ConditionFalse, Reason: "resolved"},
-		{Type: LBConditionPoolValid, Status: metav1.ConditionTrue, Reason: "valid"},
+		{Type: ConditionIPsTotal, Status: metav1.ConditionUnknown, Reason: "noreason", Message: st.Total.String()},
+		{Type: ConditionIPsAvailable, Status: metav1.ConditionUnknown, Reason: "noreason", Message: st.Available.String()},
+		{Type: ConditionIPsUsed, Status: metav1.ConditionUnknown, Reason: "noreason", Message: st.Used.String()},
+		{Type: ConditionPoolConflict, Status: metav1.ConditionFalse, Reason: "resolved"},
+		{Type: ConditionPoolValid, Status: metav1.ConditionTrue, Reason: "valid"},
 	}
 	if st.Conflicting {
-		conds[3].Status, conds[3].Reason, conds[3].Message = metav1.ConditionTrue, "cidr_overlap", lbTruncate(st.Err.Error(), lbMaxConditionMessage)
+		conds[3].Status, conds[3].Reason, conds[3].Message = metav1.ConditionTrue, "cidr_overlap", truncate(st.Err.Error(), maxConditionMessage)
 	} else if st.Err != nil {
-		conds[4].Status, conds[4].Reason, conds[4].Message = metav1.ConditionFalse, "invalid_spec", lbTruncate(st.Err.Error(), lbMaxConditionMessage)
+		conds[4].Status, conds[4].Reason, conds[4].Message = metav1.ConditionFalse, "invalid_spec", truncate(st.Err.Error(), maxConditionMessage)
 	}
 	return conds
 }
 
 // writePoolStatuses applies the conditions of every pool whose cluster copy differs.
-func (c *LBController) writePoolStatuses(ctx context.Context, get func(string) (*ciliumv2.CiliumLoadBalancerIPPool, error)) error {
+func (c *Controller) writePoolStatuses(ctx context.Context, get func(string) (*ciliumv2.CiliumLoadBalancerIPPool, error)) error {
 	var firstErr error
 	for _, name := range c.alloc.PoolNames() {
 		st, _ := c.alloc.PoolStatus(name)
@@ -128,12 +128,12 @@ func (c *LBController) writePoolStatuses(ctx context.Context, get func(string) (
 		if err != nil {
 			continue
 		}
-		want := lbPoolConditions(st)
+		want := poolConditions(st)
 		same := true
 		for i := range want {
-			have := lbFindCondition(pool.Status.Conditions, want[i].Type)
-			same = same && lbConditionEqual(have, want[i])
-			want[i].LastTransitionTime = lbTransitionTime(have, want[i].Status)
+			have := findCondition(pool.Status.Conditions, want[i].Type)
+			same = same && conditionEqual(have, want[i])
+			want[i].LastTransitionTime = transitionTime(have, want[i].Status)
 		}
 		if same {
 			continue

@@ -57,13 +57,6 @@ func lastAddr(v6 bool) u128 {
 	return ones(32)
 }
 
-func bitLen(v6 bool) int {
-	if v6 {
-		return 128
-	}
-	return 32
-}
-
 func toU128(a netip.Addr) u128 {
 	if a.Is4() {
 		b := a.As4()
@@ -73,49 +66,20 @@ func toU128(a netip.Addr) u128 {
 	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
-func fromU128(a u128, v6 bool) netip.Addr {
-	if !v6 {
+// fromU128 returns a as an address of bits bits (32 or 128); the zero Addr for bits 0.
+func fromU128(a u128, bits uint8) netip.Addr {
+	switch bits {
+	case 32:
 		var b [4]byte
 		binary.BigEndian.PutUint32(b[:], uint32(a.lo))
 		return netip.AddrFrom4(b)
+	case 128:
+		var b [16]byte
+		binary.BigEndian.PutUint64(b[:8], a.hi)
+		binary.BigEndian.PutUint64(b[8:], a.lo)
+		return netip.AddrFrom16(b)
 	}
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], a.hi)
-	binary.BigEndian.PutUint64(b[8:], a.lo)
-	return netip.AddrFrom16(b)
-}
-
-// span is a closed address range [from, to] of one family. Spans order by family (IPv4
-// first), then by start.
-type span struct {
-	v6       bool
-	from, to u128
-}
-
-// spanOf returns the addresses of p, which must be valid.
-func spanOf(p netip.Prefix) span {
-	p = p.Masked()
-	v6 := p.Addr().Is6()
-	from := toU128(p.Addr())
-	return span{v6, from, from.or(ones(bitLen(v6) - p.Bits()))}
-}
-
-func (s span) cmp(o span) int {
-	switch {
-	case s.v6 != o.v6:
-		if s.v6 {
-			return 1
-		}
-		return -1
-	}
-	return s.from.cmp(o.from)
-}
-
-func spanLess(a, b span) bool { return a.cmp(b) < 0 }
-
-// overlaps reports whether the ranges share an address.
-func (s span) overlaps(o span) bool {
-	return s.v6 == o.v6 && s.from.cmp(o.to) <= 0 && o.from.cmp(s.to) <= 0
+	return netip.Addr{}
 }
 
 // alignUp returns the first address >= a that starts a block with host host bits, and

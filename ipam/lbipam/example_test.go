@@ -1,4 +1,4 @@
-package ipam_test
+package lbipam_test
 
 import (
 	"fmt"
@@ -7,11 +7,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ciliumkit/ciliumkit/ipam"
+	"github.com/ciliumkit/ciliumkit/ipam/lbipam"
 )
 
-func ExampleNewLBPool() {
-	pool, err := ipam.NewLBPool("cilium-pool", ipam.Block(netip.MustParsePrefix("10.10.200.0/29"))).
+func ExampleNewPool() {
+	pool, err := lbipam.NewPool("cilium-pool", lbipam.CIDRBlock(netip.MustParsePrefix("10.10.200.0/29"))).
 		AllowFirstLastIPs(false).Build()
 	if err != nil {
 		fmt.Println(err)
@@ -19,17 +19,17 @@ func ExampleNewLBPool() {
 	}
 	fmt.Println(pool.Kind, pool.Name, pool.Spec.Blocks[0].Cidr, pool.Spec.AllowFirstLastIPs)
 
-	_, err = ipam.NewLBPool("bad", ipam.BlockRange(netip.MustParseAddr("10.0.0.9"), netip.MustParseAddr("10.0.0.1"))).Build()
+	_, err = lbipam.NewPool("bad", lbipam.BlockRange(netip.MustParseAddr("10.0.0.9"), netip.MustParseAddr("10.0.0.1"))).Build()
 	fmt.Println(err)
 	// Output:
 	// CiliumLoadBalancerIPPool cilium-pool 10.10.200.0/29 No
-	// pool "bad" block 0: stop 10.0.0.1 before start 10.0.0.9: invalid LB IP pool block
+	// pool "bad" block 0: stop 10.0.0.1 before start 10.0.0.9: lbipam: invalid pool block
 }
 
-func ExampleLBAllocator() {
-	pool, _ := ipam.NewLBPool("cilium-pool", ipam.Block(netip.MustParsePrefix("10.10.200.0/29"))).
+func ExampleAllocator() {
+	pool, _ := lbipam.NewPool("cilium-pool", lbipam.CIDRBlock(netip.MustParsePrefix("10.10.200.0/29"))).
 		AllowFirstLastIPs(false).Build()
-	a := ipam.NewLBAllocator()
+	a := lbipam.NewAllocator()
 	if err := a.SetPool(pool); err != nil {
 		fmt.Println(err)
 		return
@@ -60,6 +60,6 @@ func ExampleLBAllocator() {
 	// api [10.10.200.2] satisfied
 	// db [10.10.200.3] satisfied
 	// already_allocated
-	// service default/late: IP 10.10.200.2 is already allocated to service default/api: LB IP already allocated
+	// service default/late: IP 10.10.200.2 is already allocated to service default/api: lbipam: IP already allocated
 	// total: 6 used: 3 available: 3
 }

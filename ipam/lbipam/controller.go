@@ -1,8 +1,9 @@
-package ipam
+package lbipam
 
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -18,53 +19,57 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/ciliumkit/ciliumkit/internal/apply"
 )
 
 // LB IPAM condition types, as Cilium's operator writes them.
 const (
-	// LBConditionRequestSatisfied is the Service condition that says whether LB IPAM
-	// satisfied the Service; its reason is an LBReason.
-	LBConditionRequestSatisfied = "cilium.io/IPAMRequestSatisfied"
-	// LBConditionIPsTotal, LBConditionIPsUsed and LBConditionIPsAvailable are pool
-	// conditions whose message is the count (status Unknown, reason "noreason").
-	LBConditionIPsTotal     = "cilium.io/IPsTotal"
-	LBConditionIPsUsed      = "cilium.io/IPsUsed"
-	LBConditionIPsAvailable = "cilium.io/IPsAvailable"
-	// LBConditionPoolConflict is True (reason cidr_overlap) while the pool conflicts.
-	LBConditionPoolConflict = "cilium.io/PoolConflict"
-	// LBConditionPoolValid is False (reason invalid_spec) while ValidateLBPool fails for
-	// the pool; Cilium has no such condition.
-	LBConditionPoolValid = "ciliumkit.io/PoolValid"
+	// ConditionRequestSatisfied is the Service condition that says whether LB IPAM
+	// satisfied the Service: status True or False, reason a Reason.
+	ConditionRequestSatisfied = "cilium.io/IPAMRequestSatisfied"
+	// ConditionIPsTotal is the pool condition whose message is the number of addresses
+	// the pool hands out (PoolStatus.Total; status Unknown, reason "noreason").
+	ConditionIPsTotal = "cilium.io/IPsTotal"
+	// ConditionIPsUsed is the pool condition whose message is the number of its addresses
+	// held by Services (PoolStatus.Used; status Unknown, reason "noreason").
+	ConditionIPsUsed = "cilium.io/IPsUsed"
+	// ConditionIPsAvailable is the pool condition whose message is the number of its
+	// addresses still obtainable (PoolStatus.Available; status Unknown, reason "noreason").
+	ConditionIPsAvailable = "cilium.io/IPsAvailable"
+	// ConditionPoolConflict is True (reason cidr_overlap) while the pool conflicts, False
+	// (reason resolved) otherwise.
+	ConditionPoolConflict = "cilium.io/PoolConflict"
+	// ConditionPoolValid is False (reason invalid_spec) while ValidatePool fails for
+	// the pool, True (reason valid) otherwise; Cilium has no such condition.
+	ConditionPoolValid = "ciliumkit.io/PoolValid"
 )
 
-// LBDefaultFieldManager is the server-side apply field manager of LBController.
-const LBDefaultFieldManager = "ciliumkit"
-
-// LBControllerOptions configure an LBController. The zero value is usable.
-type LBControllerOptions struct {
+// ControllerOptions configure a Controller. The zero value is usable.
+type ControllerOptions struct {
 	// Logger receives the controller's logs; default: discarded.
 	Logger *slog.Logger
 	// FieldManager is the server-side apply field manager for status writes; default
-	// LBDefaultFieldManager.
+	// "ciliumkit", the field manager of every write ciliumkit makes.
 	FieldManager string
 	// RetryInterval is the wait before a failed status write is retried; default 200ms.
 	RetryInterval time.Duration
 }
 
-// LBController runs an LBAllocator against an API server: it watches
+// Controller runs an Allocator against an API server: it watches
 // CiliumLoadBalancerIPPools and Services, writes status.loadBalancer.ingress and the
-// LBConditionRequestSatisfied condition of each managed Service, and the count and
+// ConditionRequestSatisfied condition of each managed Service, and the count and
 // conflict conditions of each pool, all by server-side apply with one field manager.
 // On start it rebuilds the allocator from the cluster: pools first, then every Service's
 // current ingress addresses (oldest Service first), and only then allocates, so no held
 // address moves across restarts.
-type LBController struct {
+type Controller struct {
 	kube   kubernetes.Interface
 	cilium ciliumclient.Interface
 	log    *slog.Logger
 	fm     string
 	retry  time.Duration
-	alloc  *LBAllocator
+	alloc  *Allocator
 
 	mu         sync.Mutex
 	pending    map[types.NamespacedName]struct{}
@@ -72,20 +77,20 @@ type LBController struct {
 	notify     chan struct{}
 }
 
-// NewLBController returns a controller on the given clients; opts may be nil.
-func NewLBController(kube kubernetes.Interface, cilium ciliumclient.Interface, opts *LBControllerOptions) *LBController {
+// NewController returns a controller on the given clients; opts may be nil.
+func NewController(kube kubernetes.Interface, cilium ciliumclient.Interface, opts *ControllerOptions) *Controller {
 	if opts == nil {
-		opts = &LBControllerOptions{}
+		opts = &ControllerOptions{}
 	}
-	c := &LBController{
+	c := &Controller{
 		kube: kube, cilium: cilium, log: opts.Logger, fm: opts.FieldManager, retry: opts.RetryInterval,
-		alloc: NewLBAllocator(), pending: map[types.NamespacedName]struct{}{}, notify: make(chan struct{}, 1),
+		alloc: NewAllocator(), pending: map[types.NamespacedName]struct{}{}, notify: make(chan struct{}, 1),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.fm == "" {
-		c.fm = LBDefaultFieldManager
+		c.fm = apply.FieldManager
 	}
 	if c.retry <= 0 {
 		c.retry = 200 * time.Millisecond
@@ -94,8 +99,9 @@ func NewLBController(kube kubernetes.Interface, cilium ciliumclient.Interface, o
 }
 
 // Run watches and reconciles until ctx ends, then stops its watches and returns nil. It
-// returns an error only when the informer caches cannot sync. Run may be called once.
-func (c *LBController) Run(ctx context.Context) error {
+// returns an error only when it cannot register its event handlers or the informer
+// caches do not sync before ctx ends. Run may be called once.
+func (c *Controller) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	kf := informers.NewSharedInformerFactory(c.kube, 0)
 	cf := ciliuminformers.NewSharedInformerFactory(c.cilium, 0)
@@ -108,13 +114,13 @@ func (c *LBController) Run(ctx context.Context) error {
 		UpdateFunc: func(_, obj any) { c.onService(obj) },
 		DeleteFunc: c.onService,
 	}); err != nil {
-		return fmt.Errorf("lb ipam controller: service handler: %w", err)
+		return fmt.Errorf("lbipam: controller: service event handler: %w", err)
 	}
 	poolChanged := func(any) { c.mark(nil, true) }
 	if _, err := poolInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: poolChanged, UpdateFunc: func(_, o any) { poolChanged(o) }, DeleteFunc: poolChanged,
 	}); err != nil {
-		return fmt.Errorf("lb ipam controller: pool handler: %w", err)
+		return fmt.Errorf("lbipam: controller: pool event handler: %w", err)
 	}
 	kf.Start(ctx.Done())
 	cf.Start(ctx.Done())
@@ -122,7 +128,7 @@ func (c *LBController) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("lb ipam controller: informer caches did not sync")
+		return errors.New("lbipam: controller: informer caches did not sync")
 	}
 	svcs, poolLister := svcInf.Lister(), poolInf.Lister()
 
@@ -186,7 +192,7 @@ func (c *LBController) Run(ctx context.Context) error {
 	}
 }
 
-func (c *LBController) onService(obj any) {
+func (c *Controller) onService(obj any) {
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
 	}
@@ -195,7 +201,7 @@ func (c *LBController) onService(obj any) {
 	}
 }
 
-func (c *LBController) mark(k *types.NamespacedName, pools bool) {
+func (c *Controller) mark(k *types.NamespacedName, pools bool) {
 	c.mu.Lock()
 	if k != nil {
 		c.pending[*k] = struct{}{}
@@ -205,7 +211,7 @@ func (c *LBController) mark(k *types.NamespacedName, pools bool) {
 	c.signal()
 }
 
-func (c *LBController) signal() {
+func (c *Controller) signal() {
 	select {
 	case c.notify <- struct{}{}:
 	default:
@@ -214,7 +220,7 @@ func (c *LBController) signal() {
 
 // syncPools makes the allocator's pools equal to the cluster's, rebuilding the allocator
 // once rather than once per pool.
-func (c *LBController) syncPools(list func(labels.Selector) ([]*ciliumv2.CiliumLoadBalancerIPPool, error)) {
+func (c *Controller) syncPools(list func(labels.Selector) ([]*ciliumv2.CiliumLoadBalancerIPPool, error)) {
 	pools, _ := list(labels.Everything())
 	seen := map[string]bool{}
 	for _, p := range pools {

@@ -1,0 +1,5 @@
+//go:build race
+
+package lbipam
+
+const raceEnabled = true
