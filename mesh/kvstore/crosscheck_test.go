@@ -111,7 +111,7 @@ func TestCiliumValueDecodesWithOurs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodeClusterService("hk", ServiceKey("hk", "song", "userlist-svc"), data, nil)
+	got, _, err := DecodeClusterService("hk", ServiceKey("hk", "song", "userlist-svc"), data, nil)
 	if err != nil {
 		t.Fatalf("our decoder refused Cilium's value %s: %v", data, err)
 	}
@@ -195,7 +195,7 @@ func TestExportedValuesDecodeWithCilium(t *testing.T) {
 		t.Fatalf("Cilium refused the exported value %s: %v", r.Kvs[0].Value, err)
 	}
 	theirs := c.(*ciliumstore.ValidatingClusterService).ClusterService
-	ours, err := DecodeClusterService("hk", string(r.Kvs[0].Key), r.Kvs[0].Value, nil)
+	ours, _, err := DecodeClusterService("hk", string(r.Kvs[0].Key), r.Kvs[0].Value, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

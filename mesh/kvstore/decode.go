@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"reflect"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -15,8 +16,9 @@ import (
 )
 
 // DefaultMaxValueSize is the default limit on one value read from a remote kvstore, in
-// bytes: 1 MiB (etcd refuses requests above 1.5 MiB by default).
-const DefaultMaxValueSize = 1 << 20
+// bytes: 1.5 MiB, etcd's default request size limit, so that no value an etcd with default
+// settings can hold is refused.
+const DefaultMaxValueSize = 3 << 19
 
 // maxClusterID is the highest cluster ID Cilium supports (maxConnectedClusters 511).
 const maxClusterID = mesh.MaxConnected511
@@ -31,13 +33,19 @@ type DecodeOptions struct {
 }
 
 // DecodeClusterService decodes and validates the value of a service key read from an
-// untrusted kvstore. key is the full key (ServiceKey); cluster is the name of the cluster
-// the caller reads from. It rejects, with an error naming the key and wrapping one of the
-// rejection sentinels: values over the size limit, anything but one JSON object, unknown
-// fields, a cluster, namespace or name that differs from the key, invalid names, cluster
-// IDs outside 1-511, non-canonical, zoned or IPv4-mapped IP addresses, and ports that are missing, 0
-// or not TCP, UDP or SCTP. It never panics.
-func DecodeClusterService(cluster, key string, data []byte, opts *DecodeOptions) (*ClusterService, error) {
+// untrusted kvstore. key is the full key (ServiceKey, or the kvstoremesh cache form
+// CachedServiceKey); cluster is the name of the cluster the caller reads from.
+//
+// It accepts every value Cilium's own readers accept and rejects, with an error naming
+// the key and wrapping one of the rejection sentinels, exactly what they reject: values
+// over the size limit (ErrTooLarge), anything but one JSON object of the wire format
+// (ErrMalformed), a key that is not <prefix>/<cluster>/<namespace>/<name> (ErrBadKey), a
+// cluster, namespace or name that differs from the key (ErrClusterMismatch,
+// ErrNameMismatch), a cluster ID outside 1-511 or other than the pinned one
+// (ErrBadClusterID, ErrClusterMismatch), and a frontend or backend address that
+// netip.ParseAddr refuses (ErrBadIP). What Cilium accepts but ciliumkit would not write is
+// kept as it is and reported in notes, once each (see Note). It never panics.
+func DecodeClusterService(cluster, key string, data []byte, opts *DecodeOptions) (*ClusterService, []Note, error) {
 	var o DecodeOptions
 	if opts != nil {
 		o = *opts
@@ -46,20 +54,25 @@ func DecodeClusterService(cluster, key string, data []byte, opts *DecodeOptions)
 		o.MaxValueSize = DefaultMaxValueSize
 	}
 	if len(data) > o.MaxValueSize {
-		return nil, fmt.Errorf("key %s: %w: %d bytes, limit %d", key, ErrTooLarge, len(data), o.MaxValueSize)
+		return nil, nil, fmt.Errorf("key %s: %w: %d bytes, limit %d", key, ErrTooLarge, len(data), o.MaxValueSize)
 	}
 	ns, name, ok := splitServiceKey(cluster, key)
 	if !ok {
-		return nil, fmt.Errorf("key %q: %w: want %s<namespace>/<name>", key, ErrBadKey, ClusterServicesPrefix(cluster))
+		return nil, nil, fmt.Errorf("key %q: %w: want %s<namespace>/<name>", key, ErrBadKey, ClusterServicesPrefix(cluster))
 	}
 	var s ClusterService
-	if err := decodeStrict(data, &s); err != nil {
-		return nil, fmt.Errorf("key %s: %w", key, err)
+	var notes notes
+	unknown, err := decodeTolerant(data, &s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key %s: %w", key, err)
 	}
-	if err := validateService(&s, cluster, ns, name, o.ClusterID); err != nil {
-		return nil, fmt.Errorf("key %s: %w", key, err)
+	if unknown {
+		notes.add(NoteUnknownField)
 	}
-	return &s, nil
+	if err := validateService(&s, cluster, ns, name, o.ClusterID, &notes); err != nil {
+		return nil, nil, fmt.Errorf("key %s: %w", key, err)
+	}
+	return &s, notes.list(), nil
 }
 
 // DecodeClusterConfig decodes and validates the value of ClusterConfigKey(cluster): one
@@ -71,7 +84,7 @@ func DecodeClusterConfig(cluster string, data []byte) (*ClusterConfig, error) {
 		return nil, fmt.Errorf("key %s: %w: %d bytes", key, ErrTooLarge, len(data))
 	}
 	var c ClusterConfig
-	if err := decodeStrict(data, &c); err != nil {
+	if _, err := decodeTolerant(data, &c); err != nil {
 		return nil, fmt.Errorf("key %s: %w", key, err)
 	}
 	maxc := c.Capabilities.MaxConnectedClusters
@@ -87,23 +100,38 @@ func DecodeClusterConfig(cluster string, data []byte) (*ClusterConfig, error) {
 	return &c, nil
 }
 
-// decodeStrict decodes exactly one JSON object into v, refusing unknown fields.
-func decodeStrict(data []byte, v any) error {
+// decodeTolerant decodes exactly one JSON object into v as Cilium's readers do
+// (json.Unmarshal: unknown fields ignored) and reports whether it held unknown fields.
+func decodeTolerant(data []byte, v any) (unknown bool, err error) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		if strings.HasPrefix(err.Error(), "json: unknown field") {
-			return fmt.Errorf("%w: %v", ErrUnknownField, err)
+	err = d.Decode(v)
+	if err != nil && strings.HasPrefix(err.Error(), "json: unknown field") {
+		// A newer peer's field: decode again the way Cilium does, into a fresh value.
+		reflectZero(v)
+		if err := json.Unmarshal(data, v); err != nil {
+			return false, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if _, err := d.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: data after the JSON object", ErrMalformed)
+		return false, fmt.Errorf("%w: data after the JSON object", ErrMalformed)
 	}
-	return nil
+	return false, nil
 }
 
-func validateService(s *ClusterService, cluster, ns, name string, wantID uint32) error {
+// reflectZero resets *v to its zero value (v is a pointer to a struct).
+func reflectZero(v any) {
+	rv := reflect.ValueOf(v).Elem()
+	rv.Set(reflect.Zero(rv.Type()))
+}
+
+// validateService checks s as Cilium's readers do, returning an error for what they
+// reject and adding a note for what they accept but ciliumkit would not write.
+func validateService(s *ClusterService, cluster, ns, name string, wantID uint32, n *notes) error {
 	if s.Cluster != cluster {
 		return fmt.Errorf("%w: cluster %q in the value", ErrClusterMismatch, s.Cluster)
 	}
@@ -113,60 +141,69 @@ func validateService(s *ClusterService, cluster, ns, name string, wantID uint32)
 	if err := mesh.ValidateClusterName(s.Cluster); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadName, err)
 	}
-	if errs := validation.IsDNS1123Label(s.Namespace); len(errs) > 0 {
-		return fmt.Errorf("%w: namespace %q: %s", ErrBadName, s.Namespace, errs[0])
-	}
-	if errs := validation.IsDNS1035Label(s.Name); len(errs) > 0 {
-		return fmt.Errorf("%w: service name %q: %s", ErrBadName, s.Name, errs[0])
-	}
 	if s.ClusterID == 0 || s.ClusterID > maxClusterID {
 		return fmt.Errorf("%w: clusterID %d, want 1-%d", ErrBadClusterID, s.ClusterID, maxClusterID)
 	}
 	if wantID != 0 && s.ClusterID != wantID {
 		return fmt.Errorf("%w: clusterID %d, the cluster's config says %d", ErrClusterMismatch, s.ClusterID, wantID)
 	}
-	if err := validatePorts("frontend", s.Frontends); err != nil {
+	if len(validation.IsDNS1123Label(s.Namespace)) > 0 || len(validation.IsDNS1035Label(s.Name)) > 0 {
+		n.add(NoteBadName)
+	}
+	if err := validatePorts("frontend", s.Frontends, n); err != nil {
 		return err
 	}
-	if err := validatePorts("backend", s.Backends); err != nil {
+	if err := validatePorts("backend", s.Backends, n); err != nil {
 		return err
 	}
 	for addr := range s.Hostnames {
-		if err := validateIP("hostname", addr); err != nil {
-			return err
+		if _, err := netip.ParseAddr(addr); err != nil {
+			n.add(NoteBadAddress)
 		}
 	}
 	for addr := range s.Zones {
-		if err := validateIP("zone", addr); err != nil {
-			return err
+		if _, err := netip.ParseAddr(addr); err != nil {
+			n.add(NoteBadAddress)
 		}
 	}
 	return nil
 }
 
-func validatePorts(what string, m map[string]PortConfiguration) error {
+func validatePorts(what string, m map[string]PortConfiguration, n *notes) error {
 	for addr, ports := range m {
-		if err := validateIP(what, addr); err != nil {
-			return err
+		a, err := netip.ParseAddr(addr)
+		if err != nil {
+			return fmt.Errorf("%w: %s address %q", ErrBadIP, what, addr)
 		}
-		for pname, l4 := range ports {
-			switch {
-			case l4 == nil:
-				return fmt.Errorf("%w: %s %s port %q: null", ErrBadPort, what, addr, pname)
-			case l4.Port == 0:
-				return fmt.Errorf("%w: %s %s port %q: port 0", ErrBadPort, what, addr, pname)
-			case l4.Protocol != "TCP" && l4.Protocol != "UDP" && l4.Protocol != "SCTP":
-				return fmt.Errorf("%w: %s %s port %q: protocol %q", ErrBadPort, what, addr, pname, l4.Protocol)
+		if a.Zone() != "" || a.Is4In6() || a.String() != addr {
+			n.add(NoteNonCanonicalIP)
+		}
+		for _, l4 := range ports {
+			if l4 == nil || l4.Port == 0 || (l4.Protocol != "TCP" && l4.Protocol != "UDP" && l4.Protocol != "SCTP") {
+				n.add(NoteBadPort)
 			}
 		}
 	}
 	return nil
 }
 
-func validateIP(what, s string) error {
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" || a.Is4In6() || a.String() != s {
-		return fmt.Errorf("%w: %s address %q", ErrBadIP, what, s)
+// validateForWrite checks a service an Exporter is about to write: what Cilium's readers
+// reject, and the notes too except NoteNonCanonicalIP (Cilium itself writes addresses as
+// the API server stored them).
+func validateForWrite(s *ClusterService, id uint32) error {
+	var n notes
+	if err := validateService(s, s.Cluster, s.Namespace, s.Name, id, &n); err != nil {
+		return err
+	}
+	for _, x := range n {
+		switch x {
+		case NoteBadPort:
+			return fmt.Errorf("%w: a port entry is null, 0 or not TCP, UDP or SCTP", ErrBadPort)
+		case NoteBadName:
+			return fmt.Errorf("%w: namespace %q or name %q is not a DNS label", ErrBadName, s.Namespace, s.Name)
+		case NoteBadAddress:
+			return fmt.Errorf("%w: a hostnames or zones key is not an IP address", ErrBadIP)
+		}
 	}
 	return nil
 }

@@ -9,8 +9,6 @@ var (
 	ErrTooLarge = errors.New("kvstore: value too large")
 	// ErrMalformed: a value that is not one JSON object of the expected shape.
 	ErrMalformed = errors.New("kvstore: malformed value")
-	// ErrUnknownField: a JSON field the ClusterMesh wire format does not define.
-	ErrUnknownField = errors.New("kvstore: unknown field")
 	// ErrBadKey: a key that is not <prefix>/<cluster>/<namespace>/<name>.
 	ErrBadKey = errors.New("kvstore: bad key")
 	// ErrClusterMismatch: a value whose cluster name or ID differs from its key or from the
@@ -18,15 +16,17 @@ var (
 	ErrClusterMismatch = errors.New("kvstore: cluster does not match key")
 	// ErrNameMismatch: a value whose namespace or name differs from its key.
 	ErrNameMismatch = errors.New("kvstore: namespace/name does not match key")
-	// ErrBadName: an invalid cluster name, namespace or service name.
+	// ErrBadName: an invalid cluster name; for an Exporter also a namespace or service
+	// name that is not a DNS label (importers accept those with NoteBadName).
 	ErrBadName = errors.New("kvstore: invalid name")
 	// ErrBadClusterID: a cluster ID outside 1-511.
 	ErrBadClusterID = errors.New("kvstore: invalid cluster ID")
-	// ErrBadIP: a frontend, backend, hostname or zone address that is not a canonical IP
-	// address without zone; IPv4-mapped IPv6 addresses are refused too.
+	// ErrBadIP: a frontend or backend address that netip.ParseAddr refuses; for an Exporter
+	// also a hostnames or zones key that is not an IP address. Non-canonical forms are
+	// accepted (NoteNonCanonicalIP).
 	ErrBadIP = errors.New("kvstore: invalid IP address")
-	// ErrBadPort: a port entry that is missing, has port 0 or a protocol other than TCP,
-	// UDP or SCTP.
+	// ErrBadPort: an Exporter was given a port entry that is missing, has port 0 or a
+	// protocol other than TCP, UDP or SCTP (importers accept those with NoteBadPort).
 	ErrBadPort = errors.New("kvstore: invalid port")
 
 	// ErrAlreadyRunning: Importer.Run called while another Run of the same importer runs.
@@ -41,7 +41,6 @@ var reasons = [...]struct {
 	name string
 }{
 	{ErrTooLarge, "too-large"},
-	{ErrUnknownField, "unknown-field"},
 	{ErrMalformed, "malformed"},
 	{ErrBadKey, "bad-key"},
 	{ErrClusterMismatch, "cluster-mismatch"},
@@ -53,7 +52,7 @@ var reasons = [...]struct {
 }
 
 // Reason returns the short name of the rejection reason err wraps ("too-large",
-// "unknown-field", "malformed", "bad-key", "cluster-mismatch", "name-mismatch", "bad-name",
+// "malformed", "bad-key", "cluster-mismatch", "name-mismatch", "bad-name",
 // "bad-cluster-id", "bad-ip", "bad-port"), or "other".
 func Reason(err error) string {
 	for _, r := range reasons {

@@ -286,7 +286,8 @@ func TestExportImportAcrossRestart(t *testing.T) {
 	}
 	good, _ := json.Marshal(service(tokyo, 999, 1))
 	raw(ServiceKey("tokyo", "ns-9", "svc-999"), strings.Replace(string(good), `"cluster":"tokyo"`, `"cluster":"hk"`, 1))
-	raw(ServiceKey("tokyo", "ns-9", "svc-998"), `{"cluster":"tokyo","evil":true}`)
+	raw(ServiceKey("tokyo", "ns-9", "svc-998"), `{"cluster":"tokyo","evil":true}`) // no namespace/name
+
 	raw(ServiceKey("tokyo", "ns-9", "svc-997"), strings.Repeat(" ", 100<<10)+string(good))
 	raw(ServiceKey("tokyo", "ns-9", "svc-996"), strings.Replace(strings.Replace(string(good), "svc-999", "svc-996", 1), "10.244.3.231", "10.244.3.256", 1))
 	raw(ServiceKey("tokyo", "ns-9", "deep/er"), string(good))
@@ -295,8 +296,9 @@ func TestExportImportAcrossRestart(t *testing.T) {
 	delete(want, types.NamespacedName{Namespace: "ns-0", Name: "svc-0"})
 	eventually(t, "rejections counted", func() bool {
 		r := im.Stats().Rejected
-		return r["cluster-mismatch"] == 1 && r["unknown-field"] == 1 && r["too-large"] == 1 && r["bad-ip"] == 1 && r["bad-key"] == 1 && r["malformed"] == 1
+		return r["cluster-mismatch"] == 1 && r["name-mismatch"] == 1 && r["too-large"] == 1 && r["bad-ip"] == 1 && r["bad-key"] == 1 && r["malformed"] == 1
 	})
+
 	eventually(t, "garbage replacing a service dropped it", func() bool { return sameAs(im, want) })
 
 	// Restart etcd in the middle of the import.
@@ -515,10 +517,10 @@ func TestImporterPinsClusterID(t *testing.T) {
 		t.Fatalf("events %+v", ev)
 	}
 	// An invalid config stops the import of the cluster until it is fixed.
-	if _, err := cli.Put(ctx, ClusterConfigKey("tokyo"), `{"id":1,"extra":1}`); err != nil {
+	if _, err := cli.Put(ctx, ClusterConfigKey("tokyo"), `{"id":600}`); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the bad config counted", func() bool { return im.Stats().Rejected["unknown-field"] == 1 })
+	eventually(t, "the bad config counted", func() bool { return im.Stats().Rejected["bad-cluster-id"] == 1 })
 	if _, err := cli.Put(ctx, ClusterConfigKey("tokyo"), `{"id":1}`); err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,9 @@ type Exporter struct {
 	cli     *clientv3.Client
 	cluster mesh.Cluster
 	log     *slog.Logger
+
+	mu   sync.Mutex
+	caps Capabilities // as last written by PutClusterConfig
 }
 
 // NewExporter returns an exporter for cluster c (a valid name and an ID of 1-511) writing
@@ -39,8 +42,14 @@ func NewExporter(cli *clientv3.Client, c mesh.Cluster, log *slog.Logger) (*Expor
 	return &Exporter{cli: cli, cluster: c, log: log}, nil
 }
 
-// PutClusterConfig writes ClusterConfigKey with the cluster's ID and caps.
+// PutClusterConfig writes ClusterConfigKey with the cluster's ID and caps. With
+// caps.SyncedCanaries set, MarkSynced (and Sync) then write every canary those
+// capabilities oblige a writer to write (see MarkSynced); Cilium's kvstoremesh never
+// reports the cluster ready otherwise.
 func (e *Exporter) PutClusterConfig(ctx context.Context, caps Capabilities) error {
+	e.mu.Lock()
+	e.caps = caps
+	e.mu.Unlock()
 	b, err := json.Marshal(ClusterConfig{ID: e.cluster.ID, Capabilities: caps})
 	if err != nil {
 		return err
@@ -72,7 +81,7 @@ func (e *Exporter) Upsert(ctx context.Context, svcs ...*ClusterService) error {
 		if c.Cluster != e.cluster.Name || c.ClusterID != e.cluster.ID {
 			return fmt.Errorf("kvstore: %w: service %s: cluster %s/%d, exporter is %s/%d", ErrExport, s, c.Cluster, c.ClusterID, e.cluster.Name, e.cluster.ID)
 		}
-		if err := validateService(&c, c.Cluster, c.Namespace, c.Name, e.cluster.ID); err != nil {
+		if err := validateForWrite(&c, e.cluster.ID); err != nil {
 			return fmt.Errorf("kvstore: %w: service %s: %w", ErrExport, s, err)
 		}
 		b, err := json.Marshal(&c)
@@ -106,23 +115,77 @@ func (e *Exporter) Delete(ctx context.Context, names ...types.NamespacedName) er
 	return e.commit(ctx, ops)
 }
 
-// MarkSynced writes the services sync canary, ServicesSyncedKey, with the current time in
-// RFC 3339: call it once the initial set of services is written.
+// MarkSynced writes the sync canaries, each with the current time in RFC 3339 as Cilium
+// writes them: call it once the initial set of services is written. It always writes the
+// services canary (ServicesSyncedKey); when the cluster config announces syncedCanaries it
+// also writes those of NodesPrefix, IdentitiesPrefix and IPPrefix (ciliumkit exports no
+// nodes, identities or IPs: those sets are complete while empty), and of
+// ServiceExportsPrefix when ServiceExportsEnabled is true, in one transaction.
 func (e *Exporter) MarkSynced(ctx context.Context) error {
-	if _, err := e.cli.Put(ctx, ServicesSyncedKey(e.cluster.Name), time.Now().UTC().Format(time.RFC3339)); err != nil {
-		return fmt.Errorf("kvstore: put sync canary of %s: %w", e.cluster.Name, err)
+	now := time.Now().UTC().Format(time.RFC3339)
+	ops := []clientv3.Op{clientv3.OpPut(ServicesSyncedKey(e.cluster.Name), now)}
+	for _, p := range e.canaryPrefixes() {
+		ops = append(ops, clientv3.OpPut(SyncedKey(e.cluster.Name, p), now))
+	}
+	if _, err := e.cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+		return fmt.Errorf("kvstore: put %d sync canaries of %s: %w", len(ops), e.cluster.Name, err)
 	}
 	return nil
 }
 
-// Heartbeat writes HeartbeatKey with the current time in RFC 3339. The owner of a
-// ClusterMesh kvstore updates it periodically (Cilium: every minute); remote agents read it
-// to judge the connection alive.
+// canaryPrefixes returns the prefixes other than services whose canary the announced
+// capabilities require.
+func (e *Exporter) canaryPrefixes() []string {
+	e.mu.Lock()
+	caps := e.caps
+	e.mu.Unlock()
+	if !caps.SyncedCanaries {
+		return nil
+	}
+	ps := []string{NodesPrefix, IdentitiesPrefix, IPPrefix}
+	if caps.ServiceExportsEnabled != nil && *caps.ServiceExportsEnabled {
+		ps = append(ps, ServiceExportsPrefix)
+	}
+	return ps
+}
+
+// Heartbeat writes HeartbeatKey once with the current time in RFC 3339. Cilium's remote
+// clients (agents, kvstoremesh) drop a connection whose heartbeat has not changed for two
+// minutes, so an exporter that owns its kvstore runs KeepAlive instead.
 func (e *Exporter) Heartbeat(ctx context.Context) error {
 	if _, err := e.cli.Put(ctx, HeartbeatKey, time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return fmt.Errorf("kvstore: put heartbeat: %w", err)
 	}
 	return nil
+}
+
+// KeepAlive writes the heartbeat at once and then every interval until ctx ends, and
+// returns nil then; 0 means HeartbeatInterval (one minute, as Cilium), and interval must
+// be below two minutes or remote clients drop the connection between writes. A failed
+// write is logged and retried at the next tick; the first one is returned as an error
+// only when ctx has not ended.
+func (e *Exporter) KeepAlive(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		interval = HeartbeatInterval
+	}
+	if interval >= 2*HeartbeatInterval {
+		return fmt.Errorf("kvstore: %w: heartbeat interval %s, remote clients give up after %s", ErrExport, interval, 2*HeartbeatInterval)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := e.Heartbeat(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			e.log.Warn("kvstore: heartbeat not written, retrying", "cluster", e.cluster.Name, "error", err, "in", interval)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // Sync makes the exported set exactly svcs: it writes them all, deletes the cluster's

@@ -17,8 +17,9 @@ import (
 // otherwise); frontends are the ClusterIPs with the Service's ports (none for a headless
 // service); backends are the addresses of endpoints that are ready or serving, with the
 // slice's ports, hostnames and zones. Slices of other services are ignored. The namespace
-// annotation (global.FromNamespace) is the caller's to check. Invalid annotations or
-// addresses are errors naming the service.
+// annotation (global.FromNamespace) is the caller's to check. Addresses are written as
+// the API server stored them, as Cilium writes them. Invalid annotations, addresses that
+// are not IPs and ports Cilium would not write are errors naming the service.
 func FromService(c mesh.Cluster, svc *corev1.Service, slices []*discoveryv1.EndpointSlice) (cs *ClusterService, ok bool, err error) {
 	g, err := global.FromService(svc)
 	if err != nil || g == nil || g.Unshared {
@@ -34,7 +35,7 @@ func FromService(c mesh.Cluster, svc *corev1.Service, slices []*discoveryv1.Endp
 			ips = []string{svc.Spec.ClusterIP}
 		}
 		for _, ip := range ips {
-			a, err := canonicalAddr(svc, "clusterIP", ip)
+			a, err := checkAddr(svc, "clusterIP", ip)
 			if err != nil {
 				return nil, false, err
 			}
@@ -69,7 +70,7 @@ func FromService(c mesh.Cluster, svc *corev1.Service, slices []*discoveryv1.Endp
 				continue
 			}
 			for _, addr := range ep.Addresses {
-				a, err := canonicalAddr(svc, "endpoint", addr)
+				a, err := checkAddr(svc, "endpoint", addr)
 				if err != nil {
 					return nil, false, err
 				}
@@ -89,7 +90,7 @@ func FromService(c mesh.Cluster, svc *corev1.Service, slices []*discoveryv1.Endp
 			}
 		}
 	}
-	if err := validateService(cs, c.Name, cs.Namespace, cs.Name, c.ID); err != nil {
+	if err := validateForWrite(cs, c.ID); err != nil {
 		return nil, false, fmt.Errorf("service %s/%s: %w", svc.Namespace, svc.Name, err)
 	}
 	return cs, true, nil
@@ -113,10 +114,11 @@ func protocol(p corev1.Protocol) string {
 	return string(p)
 }
 
-func canonicalAddr(svc *corev1.Service, what, s string) (string, error) {
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
+// checkAddr returns s as the API server stored it, as Cilium exports it (an IPv4-mapped or
+// non-canonical IPv6 form is kept), once netip.ParseAddr accepts it.
+func checkAddr(svc *corev1.Service, what, s string) (string, error) {
+	if _, err := netip.ParseAddr(s); err != nil {
 		return "", fmt.Errorf("service %s/%s: %w: %s %q", svc.Namespace, svc.Name, ErrBadIP, what, s)
 	}
-	return a.Unmap().String(), nil
+	return s, nil
 }

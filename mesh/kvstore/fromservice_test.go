@@ -89,3 +89,34 @@ func TestFromService(t *testing.T) {
 		t.Fatalf("bad endpoint address: %v", err)
 	}
 }
+
+// TestFromServiceKeepsAddressesAsStored: Cilium exports addresses in the text form the API
+// server stored, so FromService does too (an IPv4-mapped IPv6 endpoint address, an
+// uncompressed IPv6 clusterIP); the importer accepts them.
+func TestFromServiceKeepsAddressesAsStored(t *testing.T) {
+	hk := mesh.Cluster{Name: "hk", ID: 2}
+	svc := userlist(map[string]string{"service.cilium.io/global": "true"})
+	svc.Spec.ClusterIPs = []string{"10.43.112.141", "2001:db8:0:0::a"}
+	sl := userlistSlice()
+	sl.AddressType = discoveryv1.AddressTypeIPv6
+	sl.Endpoints = sl.Endpoints[:1]
+	sl.Endpoints[0].Addresses = []string{"::ffff:10.245.2.249"}
+	cs, ok, err := FromService(hk, svc, []*discoveryv1.EndpointSlice{sl})
+	if err != nil || !ok {
+		t.Fatalf("%v %v", ok, err)
+	}
+	if _, ok := cs.Frontends["2001:db8:0:0::a"]; !ok {
+		t.Errorf("frontends %v: want the clusterIP as stored", cs.Frontends)
+	}
+	if _, ok := cs.Backends["::ffff:10.245.2.249"]; !ok {
+		t.Errorf("backends %v: want the endpoint address as stored", cs.Backends)
+	}
+	if _, ok := cs.Hostnames["::ffff:10.245.2.249"]; !ok {
+		t.Errorf("hostnames %v: keyed as the backend", cs.Hostnames)
+	}
+	b, _ := json.Marshal(cs)
+	back, notes, err := DecodeClusterService("hk", ServiceKey("hk", "song", "userlist-svc"), b, nil)
+	if err != nil || back == nil || len(notes) != 1 || notes[0] != NoteNonCanonicalIP {
+		t.Fatalf("decoded %v, notes %v, err %v", back, notes, err)
+	}
+}

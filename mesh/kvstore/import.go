@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -64,7 +65,19 @@ type ImporterOptions struct {
 	// ClusterID, when not 0, pins the remote cluster's ID; 0 takes it from the cluster's
 	// config key when present.
 	ClusterID uint32
+	// PageSize is how many keys one list request returns, 1-10000; 0 means
+	// DefaultPageSize. The memory one list page can take is about PageSize times the
+	// kvstore's largest value (etcd's default request limit is 1.5 MiB).
+	PageSize int
+	// CheckInterval is how often a running watch checks that the kvstore is still the one
+	// it listed (its etcd cluster ID, a revision that never goes backwards, and the
+	// cluster config key unchanged); 0 means 5 s. A kvstore that came back empty at the
+	// same address (an etcd on an emptyDir restarted) is then listed again.
+	CheckInterval time.Duration
 }
+
+// DefaultPageSize is the default ImporterOptions.PageSize.
+const DefaultPageSize = 128
 
 // Stats counts what an Importer did. Rejected is keyed by Reason.
 type Stats struct {
@@ -74,6 +87,14 @@ type Stats struct {
 	Rejected map[string]uint64
 	// Lists counts full lists: the first, and one after each error or config change.
 	Lists uint64
+	// Notes counts accepted values by Note: each accepted key revision once per note.
+	Notes map[string]uint64
+	// Resets counts kvstores found replaced under a running watch (cluster ID changed,
+	// revision gone backwards, config key rewritten unseen), each followed by a list.
+	Resets uint64
+	// Cached reports whether the last list read a kvstoremesh cache
+	// (cilium/cache/services/v1/<cluster>/) rather than the cluster's own state.
+	Cached bool
 }
 
 type entry struct {
@@ -101,6 +122,8 @@ type Importer struct {
 	rejected map[string]int64 // key -> revision already counted as rejected
 	stats    Stats
 	lastID   uint32 // the ClusterID the held services were validated against
+	cached   bool   // whether the held services came from the cache layout
+	reset    bool   // the kvstore was found replaced: the next list replaces by value
 
 	afterList func() // test hook: runs between the list and the watch
 }
@@ -114,6 +137,12 @@ func NewImporter(cli *clientv3.Client, cluster string, opts *ImporterOptions) *I
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = time.Second
 	}
+	if o.PageSize <= 0 || o.PageSize > 10000 {
+		o.PageSize = DefaultPageSize
+	}
+	if o.CheckInterval <= 0 {
+		o.CheckInterval = 5 * time.Second
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -123,7 +152,7 @@ func NewImporter(cli *clientv3.Client, cluster string, opts *ImporterOptions) *I
 		synced:   make(chan struct{}),
 		services: map[types.NamespacedName]entry{},
 		rejected: map[string]int64{},
-		stats:    Stats{Rejected: map[string]uint64{}},
+		stats:    Stats{Rejected: map[string]uint64{}, Notes: map[string]uint64{}},
 	}
 }
 
@@ -169,6 +198,7 @@ func (im *Importer) Stats() Stats {
 	defer im.mu.RUnlock()
 	s := im.stats
 	s.Rejected = maps.Clone(im.stats.Rejected)
+	s.Notes = maps.Clone(im.stats.Notes)
 	return s
 }
 
@@ -197,28 +227,57 @@ func (im *Importer) Run(ctx context.Context) error {
 }
 
 var (
-	errWatchClosed   = errors.New("watch closed")
-	errConfigChanged = errors.New("cluster config changed")
+	errWatchClosed   = errors.New("kvstore: watch closed")
+	errConfigChanged = errors.New("kvstore: cluster config changed")
+	errStoreReplaced = errors.New("kvstore: the kvstore was replaced under the watch")
 )
+
+// layout is where a cluster's services are read from: its own state, or a kvstoremesh
+// cache of it.
+type layout struct {
+	prefix, canary string
+	cached         bool
+}
+
+func (im *Importer) layoutOf(cached bool) layout {
+	if cached {
+		return layout{CachedServicesPrefix(im.cluster), CachedServicesSyncedKey(im.cluster), true}
+	}
+	return layout{ClusterServicesPrefix(im.cluster), ServicesSyncedKey(im.cluster), false}
+}
+
+// snapshot is what a list saw of the kvstore, to tell later whether it is still the same.
+type snapshot struct {
+	etcdCluster uint64 // etcd's cluster ID
+	rev         int64  // highest revision seen
+	cfgRev      int64  // the cluster config key's mod revision, 0 when absent
+}
 
 // session lists once and watches until an error.
 func (im *Importer) session(ctx context.Context) error {
-	cfgKey, canaryKey, prefix := ClusterConfigKey(im.cluster), ServicesSyncedKey(im.cluster), ClusterServicesPrefix(im.cluster)
-	resp, err := im.cli.Txn(ctx).Then(
-		clientv3.OpGet(cfgKey),
-		clientv3.OpGet(canaryKey),
-		clientv3.OpGet(prefix, clientv3.WithPrefix()),
-	).Commit()
+	cfgKey := ClusterConfigKey(im.cluster)
+	cresp, err := im.cli.Get(ctx, cfgKey)
 	if err != nil {
-		return fmt.Errorf("list: %w", err)
+		return fmt.Errorf("list: cluster config: %w", err)
 	}
-	rev := resp.Header.Revision
-	wantID, canaries, err := im.readConfig(resp.Responses[0].GetResponseRange().Kvs)
+	rev := cresp.Header.Revision
+	snap := snapshot{etcdCluster: cresp.Header.ClusterId, rev: rev}
+	if len(cresp.Kvs) > 0 {
+		snap.cfgRev = cresp.Kvs[0].ModRevision
+	}
+	wantID, canaries, cached, err := im.readConfig(cresp.Kvs)
 	if err != nil {
 		return err
 	}
-	im.list(resp.Responses[2].GetResponseRange().Kvs, rev, wantID)
-	if !canaries || len(resp.Responses[1].GetResponseRange().Kvs) > 0 {
+	lay := im.layoutOf(cached)
+	can, err := im.cli.Get(ctx, lay.canary, clientv3.WithRev(rev))
+	if err != nil {
+		return fmt.Errorf("list: sync canary: %w", err)
+	}
+	if err := im.list(ctx, lay, rev, wantID); err != nil {
+		return err
+	}
+	if !canaries || len(can.Kvs) > 0 {
 		im.markSynced()
 	}
 	if im.afterList != nil {
@@ -228,13 +287,19 @@ func (im *Importer) session(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	from := clientv3.WithRev(rev + 1)
-	svcW := im.cli.Watch(wctx, prefix, clientv3.WithPrefix(), from)
+	svcW := im.cli.Watch(wctx, lay.prefix, clientv3.WithPrefix(), from)
 	cfgW := im.cli.Watch(wctx, cfgKey, from)
-	canW := im.cli.Watch(wctx, canaryKey, from)
+	canW := im.cli.Watch(wctx, lay.canary, from)
+	check := time.NewTicker(im.opts.CheckInterval)
+	defer check.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-check.C:
+			if err := im.checkSame(ctx, cfgKey, &snap); err != nil {
+				return err
+			}
 		case wr, ok := <-svcW:
 			if !ok {
 				return errWatchClosed
@@ -242,6 +307,7 @@ func (im *Importer) session(ctx context.Context) error {
 			if err := wr.Err(); err != nil {
 				return fmt.Errorf("watch services: %w", err)
 			}
+			snap.rev = max(snap.rev, wr.Header.Revision)
 			im.apply(wr.Events, wantID)
 		case wr, ok := <-cfgW:
 			if !ok {
@@ -260,6 +326,7 @@ func (im *Importer) session(ctx context.Context) error {
 			if err := wr.Err(); err != nil {
 				return fmt.Errorf("watch sync canary: %w", err)
 			}
+			snap.rev = max(snap.rev, wr.Header.Revision)
 			for _, ev := range wr.Events {
 				if ev.Type == mvccpb.PUT {
 					im.markSynced()
@@ -269,14 +336,48 @@ func (im *Importer) session(ctx context.Context) error {
 	}
 }
 
+// checkSame reads the cluster config key and returns errStoreReplaced when the kvstore
+// is not the one listed: another etcd cluster ID, a revision below one already seen, or a
+// config key rewritten (or gone) without the watch reporting it. A watch on a kvstore
+// that came back empty at the same address waits silently for revisions it will not
+// see again; this is what notices it. The next list then replaces everything held.
+func (im *Importer) checkSame(ctx context.Context, cfgKey string, snap *snapshot) error {
+	r, err := im.cli.Get(ctx, cfgKey)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	var cfgRev int64
+	if len(r.Kvs) > 0 {
+		cfgRev = r.Kvs[0].ModRevision
+	}
+	var why string
+	switch {
+	case r.Header.ClusterId != snap.etcdCluster:
+		why = fmt.Sprintf("etcd cluster ID %x, listed %x", r.Header.ClusterId, snap.etcdCluster)
+	case r.Header.Revision < snap.rev:
+		why = fmt.Sprintf("revision %d, already saw %d", r.Header.Revision, snap.rev)
+	case cfgRev != snap.cfgRev:
+		why = fmt.Sprintf("cluster config at revision %d, listed at %d", cfgRev, snap.cfgRev)
+	default:
+		snap.rev = max(snap.rev, r.Header.Revision)
+		return nil
+	}
+	im.mu.Lock()
+	im.stats.Resets++
+	im.reset = true
+	im.mu.Unlock()
+	return fmt.Errorf("%w: %s", errStoreReplaced, why)
+}
+
 func (im *Importer) markSynced() { im.syncOnce.Do(func() { close(im.synced) }) }
 
-// readConfig returns the cluster ID services must carry (0: any) and whether the cluster
-// writes sync canaries. A config that fails validation is counted and stops the import.
-func (im *Importer) readConfig(kvs []*mvccpb.KeyValue) (uint32, bool, error) {
+// readConfig returns the cluster ID services must carry (0: any), whether the cluster
+// writes sync canaries, and whether its data is a kvstoremesh cache. A config that fails
+// validation is counted and stops the import.
+func (im *Importer) readConfig(kvs []*mvccpb.KeyValue) (id uint32, canaries, cached bool, err error) {
 	wantID := im.opts.ClusterID
 	if len(kvs) == 0 {
-		return wantID, false, nil
+		return wantID, false, false, nil
 	}
 	cfg, err := DecodeClusterConfig(im.cluster, kvs[0].Value)
 	if err == nil && wantID != 0 && cfg.ID != 0 && cfg.ID != wantID {
@@ -289,30 +390,58 @@ func (im *Importer) readConfig(kvs []*mvccpb.KeyValue) (uint32, bool, error) {
 			im.stats.Rejected[Reason(err)]++
 		}
 		im.mu.Unlock()
-		return 0, false, fmt.Errorf("cluster config rejected: %w", err)
+		return 0, false, false, fmt.Errorf("cluster config rejected: %w", err)
 	}
 	if wantID == 0 {
 		wantID = cfg.ID
 	}
-	return wantID, cfg.Capabilities.SyncedCanaries, nil
+	return wantID, cfg.Capabilities.SyncedCanaries, cfg.Capabilities.Cached, nil
 }
 
-// list diffs a full list at revision rev against the held services.
-func (im *Importer) list(kvs []*mvccpb.KeyValue, rev int64, wantID uint32) {
+// list reads the services under lay.prefix at revision rev, PageSize keys per request,
+// and diffs them against the held services page by page, so that at most one page of
+// values is in memory besides what is held.
+func (im *Importer) list(ctx context.Context, lay layout, rev int64, wantID uint32) error {
+	im.mu.Lock()
+	revalidate := wantID != im.lastID || lay.cached != im.cached || im.reset
+	replace := im.reset
+	if replace {
+		clear(im.rejected)
+	}
+	im.mu.Unlock()
+
+	seen := map[types.NamespacedName]bool{}
+	keys := map[string]bool{}
+	end := clientv3.GetPrefixRangeEnd(lay.prefix)
+	from := lay.prefix
+	for {
+		r, err := im.cli.Get(ctx, from, clientv3.WithRange(end), clientv3.WithRev(rev),
+			clientv3.WithLimit(int64(im.opts.PageSize)), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
+		if err != nil {
+			return fmt.Errorf("list %s: %w", lay.prefix, err)
+		}
+		var events []Event
+		im.mu.Lock()
+		for _, kv := range r.Kvs {
+			keys[string(kv.Key)] = true
+			if nn, ok := im.nameOf(kv.Key); ok {
+				seen[nn] = true
+			}
+			events = im.put(events, kv, wantID, revalidate, replace)
+		}
+		im.mu.Unlock()
+		im.emit(events)
+		if !r.More || len(r.Kvs) == 0 {
+			break
+		}
+		from = string(r.Kvs[len(r.Kvs)-1].Key) + "\x00"
+	}
+
 	var events []Event
 	im.mu.Lock()
 	im.stats.Lists++
-	revalidate := wantID != im.lastID
-	im.lastID = wantID
-	seen := make(map[types.NamespacedName]bool, len(kvs))
-	keys := make(map[string]bool, len(kvs))
-	for _, kv := range kvs {
-		keys[string(kv.Key)] = true
-		if nn, ok := im.nameOf(kv.Key); ok {
-			seen[nn] = true
-		}
-		events = im.put(events, kv, wantID, revalidate)
-	}
+	im.stats.Cached = lay.cached
+	im.lastID, im.cached, im.reset = wantID, lay.cached, false
 	for nn, e := range im.services {
 		if !seen[nn] {
 			delete(im.services, nn)
@@ -328,6 +457,7 @@ func (im *Importer) list(kvs []*mvccpb.KeyValue, rev int64, wantID uint32) {
 	}
 	im.mu.Unlock()
 	im.emit(events)
+	return nil
 }
 
 // apply handles watch events.
@@ -337,7 +467,7 @@ func (im *Importer) apply(evs []*clientv3.Event, wantID uint32) {
 	for _, ev := range evs {
 		switch ev.Type {
 		case mvccpb.PUT:
-			events = im.put(events, ev.Kv, wantID, false)
+			events = im.put(events, ev.Kv, wantID, false, false)
 		case mvccpb.DELETE:
 			delete(im.rejected, string(ev.Kv.Key))
 			if nn, ok := im.nameOf(ev.Kv.Key); ok {
@@ -359,8 +489,10 @@ func (im *Importer) nameOf(key []byte) (types.NamespacedName, bool) {
 }
 
 // put decodes one key-value and records the outcome; im.mu is held. A revision already
-// held or already rejected is skipped unless revalidate is set.
-func (im *Importer) put(events []Event, kv *mvccpb.KeyValue, wantID uint32, revalidate bool) []Event {
+// held or already rejected is skipped unless revalidate is set. With replace (the kvstore
+// was replaced, so revisions say nothing), a held service is reported changed when its
+// value differs, whatever the revisions.
+func (im *Importer) put(events []Event, kv *mvccpb.KeyValue, wantID uint32, revalidate, replace bool) []Event {
 	key := string(kv.Key)
 	nn, nameOK := im.nameOf(kv.Key)
 	held, isHeld := im.services[nn]
@@ -372,7 +504,7 @@ func (im *Importer) put(events []Event, kv *mvccpb.KeyValue, wantID uint32, reva
 			return events
 		}
 	}
-	svc, err := DecodeClusterService(im.cluster, key, kv.Value, &DecodeOptions{MaxValueSize: im.opts.MaxValueSize, ClusterID: wantID})
+	svc, notes, err := DecodeClusterService(im.cluster, key, kv.Value, &DecodeOptions{MaxValueSize: im.opts.MaxValueSize, ClusterID: wantID})
 	if err != nil {
 		reason := Reason(err)
 		if im.rejected[key] != kv.ModRevision {
@@ -388,8 +520,15 @@ func (im *Importer) put(events []Event, kv *mvccpb.KeyValue, wantID uint32, reva
 		return events
 	}
 	delete(im.rejected, key)
-	if isHeld && held.rev == kv.ModRevision {
+	if isHeld && (replace && reflect.DeepEqual(held.svc, svc) || !replace && held.rev == kv.ModRevision) {
+		im.services[nn] = entry{rev: kv.ModRevision, svc: held.svc}
 		return events // revalidated, unchanged
+	}
+	for _, n := range notes {
+		im.stats.Notes[string(n)]++
+	}
+	if len(notes) > 0 {
+		im.log.Debug("kvstore import: value accepted with notes", "key", key, "revision", kv.ModRevision, "notes", notes)
 	}
 	im.services[nn] = entry{rev: kv.ModRevision, svc: svc}
 	im.stats.Accepted++

@@ -1,6 +1,9 @@
 package kvstore
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Key prefixes of ClusterMesh's etcd layout (stable API in Cilium).
 const (
@@ -12,9 +15,54 @@ const (
 	// SyncedPrefix holds the sync canaries: SyncedPrefix/<cluster>/<prefix>, written once
 	// the cluster's initial state under <prefix> is complete.
 	SyncedPrefix = "cilium/synced"
-	// HeartbeatKey is updated periodically by the kvstore's owner.
+	// HeartbeatKey is updated periodically by the kvstore's owner (see HeartbeatInterval).
 	HeartbeatKey = "cilium/.heartbeat"
+
+	// StatePrefix is the root of a cluster's own state in its kvstore.
+	StatePrefix = "cilium/state"
+	// CachePrefix is the root of what kvstoremesh mirrors from remote clusters into the
+	// local kvstore: the same layout as StatePrefix, with the cluster name after the
+	// resource prefix (CachedServicesPrefix).
+	CachePrefix = "cilium/cache"
+
+	// NodesPrefix, IdentitiesPrefix, IPPrefix and ServiceExportsPrefix are the other
+	// state prefixes Cilium's kvstoremesh and agents wait for a sync canary of when a
+	// cluster config announces syncedCanaries. ciliumkit exports services only; the
+	// others are written empty and marked synced.
+	NodesPrefix          = "cilium/state/nodes/v1"
+	IdentitiesPrefix     = "cilium/state/identities/v1"
+	IPPrefix             = "cilium/state/ip/v1"
+	ServiceExportsPrefix = "cilium/state/serviceexports/v1"
 )
+
+// HeartbeatInterval is how often the owner of a ClusterMesh kvstore updates HeartbeatKey:
+// one minute, Cilium's HeartbeatWriteInterval. Cilium's remote clients drop a connection
+// whose heartbeat has not changed for twice this interval.
+const HeartbeatInterval = time.Minute
+
+// SyncedKey returns the sync canary of prefix for cluster: cilium/synced/<cluster>/<prefix>,
+// for example cilium/synced/hk/cilium/state/nodes/v1.
+func SyncedKey(cluster, prefix string) string { return SyncedPrefix + "/" + cluster + "/" + prefix }
+
+// CachedServicesPrefix returns where kvstoremesh mirrors cluster's services in the local
+// kvstore, with a trailing slash: cilium/cache/services/v1/<cluster>/.
+func CachedServicesPrefix(cluster string) string {
+	return stateToCache(ServicesPrefix) + "/" + cluster + "/"
+}
+
+// CachedServicesSyncedKey returns the canary kvstoremesh writes once cluster's services
+// are mirrored: cilium/synced/<cluster>/cilium/cache/services/v1.
+func CachedServicesSyncedKey(cluster string) string {
+	return SyncedKey(cluster, stateToCache(ServicesPrefix))
+}
+
+// stateToCache turns a cilium/state/... prefix into its cilium/cache/... form.
+func stateToCache(prefix string) string {
+	if rest, ok := strings.CutPrefix(prefix, StatePrefix); ok {
+		return CachePrefix + rest
+	}
+	return prefix
+}
 
 // ServiceKey returns the key of a service: cilium/state/services/v1/<cluster>/<ns>/<name>.
 func ServiceKey(cluster, namespace, name string) string {
@@ -29,15 +77,16 @@ func ClusterServicesPrefix(cluster string) string { return ServicesPrefix + "/" 
 func ClusterConfigKey(cluster string) string { return ClusterConfigPrefix + "/" + cluster }
 
 // ServicesSyncedKey returns the canary key cilium/synced/<cluster>/cilium/state/services/v1.
-func ServicesSyncedKey(cluster string) string {
-	return SyncedPrefix + "/" + cluster + "/" + ServicesPrefix
-}
+func ServicesSyncedKey(cluster string) string { return SyncedKey(cluster, ServicesPrefix) }
 
-// splitServiceKey splits a full service key of cluster into namespace and name.
+// splitServiceKey splits a full service key of cluster, in the state or the cache layout,
+// into namespace and name.
 func splitServiceKey(cluster, key string) (namespace, name string, ok bool) {
 	rest, ok := strings.CutPrefix(key, ClusterServicesPrefix(cluster))
 	if !ok {
-		return "", "", false
+		if rest, ok = strings.CutPrefix(key, CachedServicesPrefix(cluster)); !ok {
+			return "", "", false
+		}
 	}
 	namespace, name, ok = strings.Cut(rest, "/")
 	if !ok || namespace == "" || name == "" || strings.Contains(name, "/") {

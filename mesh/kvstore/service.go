@@ -108,7 +108,9 @@ func addPort(m *map[string]PortConfiguration, ap netip.AddrPort, portName string
 
 // MeshBackends returns the service's backends in the shared mesh vocabulary, sorted by
 // address, port and protocol: one per address and port, all active, with ClusterID and
-// Zone from the service. The service must have passed validation (Decode does that).
+// Zone from the service. Port entries a decoder noted as NoteBadPort (null, port 0, a
+// protocol other than TCP, UDP or SCTP) have no backend and are skipped; an address that
+// is not an IP is an error wrapping ErrBadIP (DecodeClusterService rejects those).
 func (s *ClusterService) MeshBackends() ([]lb.Backend, error) {
 	var out []lb.Backend
 	for addr, ports := range s.Backends {
@@ -116,13 +118,13 @@ func (s *ClusterService) MeshBackends() ([]lb.Backend, error) {
 		if err != nil {
 			return nil, fmt.Errorf("service %s: backend %q: %w", s, addr, ErrBadIP)
 		}
-		for name, l4 := range ports {
-			if l4 == nil {
-				return nil, fmt.Errorf("service %s: backend %s port %q: %w", s, addr, name, ErrBadPort)
+		for _, l4 := range ports {
+			if l4 == nil || l4.Port == 0 {
+				continue
 			}
 			proto, err := lb.ParseProtocol(l4.Protocol)
 			if err != nil {
-				return nil, fmt.Errorf("service %s: backend %s port %q: %w: %v", s, addr, name, ErrBadPort, err)
+				continue
 			}
 			out = append(out, lb.Backend{
 				Addr: netip.AddrPortFrom(ip, l4.Port), Protocol: proto,
