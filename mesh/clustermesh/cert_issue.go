@@ -107,8 +107,9 @@ func certSpecs(name string, o CertOptions) []certSpec {
 // clustermesh-apiserver certificate Secrets of cluster name, signed by ca, each with
 // keys ca.crt (bundle: the PEM of every CA this cluster trusts, ca first), tls.crt and
 // tls.key. Certificates in existing (keyed by Secret name; may be nil) that still match
-// are kept, so that re-running changes nothing: same CN, SANs and usages, signed by ca,
-// matching key, and not within RenewBefore of expiry.
+// are kept, so that re-running changes nothing: same CN and SANs, at least the usages
+// ciliumkit issues (the chart's own certificates, with serverAuth and clientAuth on each,
+// are kept too), signed by ca, matching key, and not within RenewBefore of expiry.
 func CertSecrets(name string, ca *CA, bundle []byte, existing map[string]*corev1.Secret, opts *CertOptions) ([]*corev1ac.SecretApplyConfiguration, error) {
 	o := opts.withDefaults()
 	if len(bundle) == 0 {
@@ -182,8 +183,12 @@ func checkCert(crt, key []byte, s certSpec, ca *CA, until time.Time, exact bool)
 	if s.client {
 		want = append(want, x509.ExtKeyUsageClientAuth)
 	}
-	if !slices.Equal(c.ExtKeyUsage, want) {
-		return fmt.Errorf("extended key usages %v, want %v", c.ExtKeyUsage, want)
+	// Extra usages are fine, as they are for Cilium: the chart's own certificates
+	// (tls.auto.method=helm) carry serverAuth and clientAuth on every certificate.
+	for _, u := range want {
+		if !slices.Contains(c.ExtKeyUsage, u) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
+			return fmt.Errorf("extended key usages %v lack %v", c.ExtKeyUsage, u)
+		}
 	}
 	if c.NotAfter.Before(until) {
 		return fmt.Errorf("expires %s", c.NotAfter.UTC().Format(time.RFC3339))
@@ -196,8 +201,9 @@ func checkCert(crt, key []byte, s certSpec, ca *CA, until time.Time, exact bool)
 
 // VerifyCertSecret checks a clustermesh-apiserver certificate Secret of cluster name
 // against ca: keys ca.crt, tls.crt, tls.key present; ca.crt contains ca; tls.crt chains
-// to ca with the usages, CN and SANs ciliumkit issues (see CertSecrets) and matches
-// tls.key. The server certificate may carry SANs beyond those opts asks for. Errors
+// to ca with at least the usages, and the CN and SANs, ciliumkit issues (see CertSecrets)
+// and matches tls.key. The server certificate may carry SANs beyond those opts asks for,
+// and any certificate usages beyond its own, as Cilium accepts. Errors
 // never contain key material.
 func VerifyCertSecret(sec *corev1.Secret, name string, ca *CA, opts *CertOptions) error {
 	o := opts.withDefaults()

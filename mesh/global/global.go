@@ -49,7 +49,9 @@ func FromApplyConfiguration(svc *corev1ac.ServiceApplyConfiguration) (*lb.Global
 
 // Parse reads the global service annotations from a Service's annotation
 // map; object names the service in errors ("namespace/name"). It returns nil when the
-// service is not global. Shared, affinity and sync values are checked even then.
+// service is not global. Shared, affinity and sync values are checked even then. A
+// literal affinity "none" (any case) is AffinityNone with LiteralNone set: its Warning
+// says that Cilium 1.18.6 to 1.19.3 route such a service to local backends only.
 func Parse(object string, annotations map[string]string) (*lb.Global, error) {
 	var vals [len(serviceKeys)]string
 	var set [len(serviceKeys)]bool
@@ -72,7 +74,7 @@ func Parse(object string, annotations map[string]string) (*lb.Global, error) {
 	if err != nil {
 		return nil, fmt.Errorf("service %s: annotation %s=%q: %w", object, serviceKeys[2].key, vals[2], err)
 	}
-	g := lb.Global{Affinity: aff, Unshared: !shared}
+	g := lb.Global{Affinity: aff, Unshared: !shared, LiteralNone: strings.EqualFold(vals[2], "none")}
 	if set[3] {
 		sync, err := parseBool(object, serviceKeys[3].key, vals[3], true, false)
 		if err != nil {

@@ -44,7 +44,8 @@ func TestParse(t *testing.T) {
 		{"shared invalid on a local service", map[string]string{shared: "nope"}, nil, ErrInvalidAnnotation},
 		{"affinity local", map[string]string{glob: "true", aff: "local"}, &lb.Global{Affinity: lb.AffinityLocal}, nil},
 		{"affinity Remote", map[string]string{glob: "true", aff: "Remote"}, &lb.Global{Affinity: lb.AffinityRemote}, nil},
-		{"affinity none literal", map[string]string{glob: "true", aff: "none"}, &lb.Global{Affinity: lb.AffinityNone}, nil},
+		{"affinity none literal", map[string]string{glob: "true", aff: "none"}, &lb.Global{Affinity: lb.AffinityNone, LiteralNone: true}, nil},
+		{"affinity None literal", map[string]string{glob: "true", aff: "None"}, &lb.Global{Affinity: lb.AffinityNone, LiteralNone: true}, nil},
 		{"affinity empty", map[string]string{glob: "true", aff: ""}, &lb.Global{Affinity: lb.AffinityNone}, nil},
 		{"affinity invalid", map[string]string{glob: "true", aff: "nearest"}, nil, lb.ErrInvalidAffinity},
 		{"affinity on a local service ignored", map[string]string{aff: "local"}, nil, nil},
@@ -229,6 +230,19 @@ func TestNoneIsNotCiliumsLiteralNoneBug(t *testing.T) {
 	s := lb.Select(g, []lb.Backend{be("10.0.0.1:80", 1)}, []lb.Backend{be("10.1.0.1:80", 2)})
 	if !s.UsesRemote || len(s.Backends) != 2 {
 		t.Fatalf("literal none dropped remote backends: %v", s)
+	}
+	// Reading it warns, and what Cilium 1.19.3 does with it can be modelled.
+	if w := g.Warning(); !strings.Contains(w, "local backends only") {
+		t.Errorf("warning %q", w)
+	}
+	c := lb.SelectLikeCilium(g, []lb.Backend{be("10.0.0.1:80", 1)}, []lb.Backend{be("10.1.0.1:80", 2)})
+	if c.UsesRemote || len(c.Backends) != 1 {
+		t.Errorf("Cilium 1.19.3 model kept remote backends: %v", c)
+	}
+	// Without the literal there is nothing to warn about and both selections agree.
+	g, _ = Parse("ns/svc", map[string]string{"service.cilium.io/global": "true"})
+	if g.Warning() != "" || !lb.SelectLikeCilium(g, nil, []lb.Backend{be("10.1.0.1:80", 2)}).UsesRemote {
+		t.Errorf("no literal: warning %q", g.Warning())
 	}
 }
 

@@ -19,6 +19,22 @@ type Global struct {
 	// whether remote backends are mirrored into local EndpointSlices. Nil leaves the
 	// annotation out: Cilium then syncs headless services only.
 	SyncEndpointSlices *bool
+	// LiteralNone records that the affinity annotation held the literal "none" when the
+	// service was read (mesh/global sets it). The affinity is AffinityNone either way, but
+	// Cilium 1.18.6 to 1.19.3 read that literal as local-only (its "none" constant is the
+	// empty string; cilium/cilium#46623): see Warning and SelectLikeCilium. Writers never
+	// write the literal.
+	LiteralNone bool
+}
+
+// Warning returns what a reader of g should know about how Cilium treats it, or "" when
+// nothing: for LiteralNone, that Cilium 1.18.6 to 1.19.3 send the service's traffic to
+// local backends only.
+func (g Global) Warning() string {
+	if g.LiteralNone && g.Affinity == AffinityNone {
+		return `service.cilium.io/affinity "none": Cilium 1.18.6 to 1.19.3 use local backends only for this literal (its "none" is the empty string); remove the annotation for local and remote backends`
+	}
+	return ""
 }
 
 // SyncsEndpointSlices reports whether Cilium mirrors remote backends of the service into

@@ -98,3 +98,18 @@ func countAvailable(bs []Backend) int {
 	}
 	return n
 }
+
+// SelectLikeCilium is Select as Cilium 1.18.6 to 1.19.3 select: the same, except that a
+// service whose affinity annotation holds the literal "none" (Global.LiteralNone) uses
+// local backends only, never remote ones. Use it to show what those releases do with
+// such a service; Select gives the documented semantics.
+func SelectLikeCilium(g *Global, local, remote []Backend) Selection {
+	if g != nil && g.LiteralNone && g.Affinity == AffinityNone {
+		s := Selection{UsesLocal: true}
+		for _, b := range local {
+			s.Backends = append(s.Backends, SelectedBackend{Backend: b})
+		}
+		return s
+	}
+	return Select(g, local, remote)
+}
