@@ -2,12 +2,16 @@
 // `cilium clustermesh enable` followed by `cilium clustermesh connect` and
 // `cilium clustermesh status --wait`, but for any number of clusters at once.
 //
-//	connect -chart DIR -cluster tokyo=1@ctx-tokyo -cluster hk=2@ctx-hk \
+//	connect -cluster tokyo=1@ctx-tokyo -cluster hk=2@ctx-hk [-chart DIR] [-dry-run] \
 //	    [-kubeconfig FILE] [-service-type NodePort|LoadBalancer|ClusterIP] \
 //	    [-topology full-mesh|pair|one-way] [-merge-cas] [-ca-cert F -ca-key F] [-wait 5m]
 //
 // Each -cluster names a cluster, its Cilium cluster ID and the kubeconfig context that
-// reaches it. Cilium is installed or upgraded as Helm release "cilium" in kube-system.
+// reaches it. Cilium is installed or upgraded as Helm release "cilium" in kube-system,
+// keeping every value the release already has; a cluster that already runs with another
+// name or ID is refused. Every changed Helm value is printed, one line per value
+// ("cluster<TAB>key: old -> new (owner)"): to stderr, or with -dry-run to stdout, and
+// then nothing is written.
 // Without -service-type the type is detected per cluster (GKE, EKS, AKS: LoadBalancer;
 // kind: NodePort) and the run fails where it cannot be. Progress goes to stderr; the
 // final status, one line per cluster, to stdout. Exit status: 0 connected (and ready,
@@ -57,7 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var clusters clusterFlags
 	fs.Var(&clusters, "cluster", "NAME=ID@CONTEXT, repeated for every cluster (at least 2)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-	chartPath := fs.String("chart", "", "Cilium Helm chart directory or .tgz (required)")
+	chartPath := fs.String("chart", "", "Cilium Helm chart directory or .tgz (default: the chart of the Cilium version ciliumkit pins, from the Go module cache)")
+	dryRun := fs.Bool("dry-run", false, "print every Helm value the run would change, and write nothing")
+	allowOther := fs.Bool("allow-other-changes", false, "allow changing Helm values that are neither the mesh's nor given by you")
 	serviceType := fs.String("service-type", "", "clustermesh-apiserver Service type: NodePort, LoadBalancer or ClusterIP (default: detect)")
 	topology := fs.String("topology", "full-mesh", "full-mesh, pair or one-way (the first cluster connects to the others)")
 	mergeCAs := fs.Bool("merge-cas", false, "when the clusters' Cilium CAs differ, trust all of them instead of failing")
@@ -75,10 +81,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(clusters) < 2 {
 		return usage("give at least two -cluster NAME=ID@CONTEXT")
 	}
-	if *chartPath == "" {
-		return usage("-chart is required")
-	}
 	opts := &clustermesh.ConnectOptions{
+		DryRun:            *dryRun,
+		AllowOtherChanges: *allowOther,
 		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
 		Progress: func(p clustermesh.Progress) {
 			fmt.Fprintf(stderr, "%-8s %-12s %s\n", p.Cluster, p.Step, p.Detail)
@@ -139,17 +144,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		targets = append(targets, clustermesh.Target{Cluster: c.Cluster, Config: cfg, ChartPath: *chartPath})
 	}
 
+	if *chartPath == "" {
+		ch, err := clustermesh.CiliumChart(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "connect:", err)
+			return 1
+		}
+		for i := range targets {
+			targets[i].Chart = ch
+		}
+	}
+
 	start := time.Now()
-	if _, err := clustermesh.Connect(ctx, targets, opts); err != nil {
+	rep, err := clustermesh.Connect(ctx, targets, opts)
+	if err != nil {
 		fmt.Fprintln(stderr, "connect:", err)
 		return 1
 	}
+	changes := stderr // the status lines are the real run's output
+	if *dryRun {
+		changes = stdout
+	}
+	for _, c := range rep.Clusters {
+		for _, ch := range c.Changes {
+			fmt.Fprintf(changes, "%s\t%s\n", c.Cluster, ch)
+		}
+		for _, p := range c.Pending {
+			fmt.Fprintf(changes, "%s\tclustermesh.config.clusters: peer %s: address known once it is enabled\n", c.Cluster, p)
+		}
+	}
+	if *dryRun {
+		return 0
+	}
 	fmt.Fprintf(stderr, "connected %d clusters in %s\n", len(targets), time.Since(start).Round(time.Millisecond))
 
-	var (
-		st  *clustermesh.State
-		err error
-	)
+	var st *clustermesh.State
 	if *wait > 0 {
 		wctx, cancel := context.WithTimeout(ctx, *wait)
 		defer cancel()

@@ -8,6 +8,8 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/ciliumkit/ciliumkit/internal/kubecfg"
 )
 
 // restGetter adapts a *rest.Config to the genericclioptions.RESTClientGetter that the
@@ -17,10 +19,10 @@ type restGetter struct {
 	namespace string
 }
 
-func (g *restGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.cfg), nil }
+func (g *restGetter) ToRESTConfig() (*rest.Config, error) { return kubecfg.Quiet(g.cfg), nil }
 
 func (g *restGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
-	dc, err := discovery.NewDiscoveryClientForConfig(rest.CopyConfig(g.cfg))
+	dc, err := discovery.NewDiscoveryClientForConfig(kubecfg.Quiet(g.cfg))
 	if err != nil {
 		return nil, err
 	}

@@ -28,9 +28,32 @@ type ConnectOptions struct {
 	// Logger receives progress and warnings (e.g. NodePort access, CA mismatch); nil
 	// discards them.
 	Logger *slog.Logger
-	// Progress, if set, is called synchronously before each step of each cluster.
+	// Progress, if set, is called before each step of each cluster, one call at a time
+	// (never concurrently), from the goroutine working on that cluster.
 	Progress func(Progress)
+	// DryRun reads every cluster and returns the report of what a run would change
+	// (ClusterReport.Changes, ChartVersion) without writing anything. A peer whose access
+	// cannot be known before its clustermesh-apiserver exists (a LoadBalancer without a
+	// Service yet) shows as Pending.
+	DryRun bool
+	// AllowOtherChanges lets a run change Helm values that are neither the mesh's
+	// (OwnerMesh) nor in the Target's Values (OwnerCaller). Default false: such a change
+	// is refused with ErrUnownedChange, naming each key. Since the release's deployed
+	// values are the base of every run, this only happens when a Target's Values remove
+	// or replace a map the release holds.
+	AllowOtherChanges bool
+	// AllowChartChange lets a run install a chart version other than the deployed one
+	// (an upgrade of Cilium itself, with the new chart's defaults). Default false: refused
+	// with ErrUnownedChange naming both versions.
+	AllowChartChange bool
+	// Parallel is how many clusters are worked on at once within a step; 0 means
+	// DefaultParallel. Every cluster is still read before any is written, and each step
+	// ends for all clusters before the next starts.
+	Parallel int
 }
+
+// DefaultParallel is the default ConnectOptions.Parallel.
+const DefaultParallel = 4
 
 // Step names a stage of Connect.
 type Step string
@@ -86,4 +109,14 @@ type ClusterReport struct {
 	Access *Access
 	// Peers are the clusters this one connects to, sorted.
 	Peers []string
+	// Changes are the release's user-supplied Helm values the run changed (or, with
+	// DryRun, would change), sorted by key: deployed values before, installed values
+	// after. A fresh install lists every value it sets.
+	Changes []ValueChange
+	// ChartVersion is the deployed chart version and the one installed; Old is "" for a
+	// fresh install.
+	ChartVersion struct{ Old, New string }
+	// Pending lists peers whose access was not known at a dry run (their entries in
+	// Changes are what is known so far).
+	Pending []string
 }

@@ -59,7 +59,13 @@ func TestConnectTwoClusters(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("connect of 2 clusters: %s", time.Since(start).Round(time.Millisecond))
-	wantSteps := "tokyo:read hk:read tokyo:enable hk:enable tokyo:discover hk:discover tokyo:certificates hk:certificates tokyo:connect hk:connect"
+	// Clusters run in parallel within a step, so only the order of the steps is fixed.
+	for i := 0; i+1 < len(steps); i += 2 {
+		if steps[i] > steps[i+1] {
+			steps[i], steps[i+1] = steps[i+1], steps[i]
+		}
+	}
+	wantSteps := "hk:read tokyo:read hk:enable tokyo:enable hk:discover tokyo:discover hk:certificates tokyo:certificates hk:connect tokyo:connect"
 	if got := strings.Join(steps, " "); got != wantSteps {
 		t.Errorf("progress %q, want %q", got, wantSteps)
 	}

@@ -2,7 +2,6 @@ package clustermesh
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -36,40 +35,22 @@ func CheckChartVersion(version string) (dictClusters bool, err error) {
 
 // ConnectValues returns the Helm values that connect a cluster to peers (peer cluster
 // name -> how to reach it): clustermesh.config.enabled and clustermesh.config.clusters,
-// as a dict keyed by name for charts >= 1.19 and as a list sorted by name before. Each
-// entry has port and either ips (the agent then dials <name>.mesh.cilium.io, mapped to
-// the IPs by host aliases) or address (a hostname). No peers gives an empty collection.
+// as a list of entries with "name", sorted by name. Every supported chart takes the list
+// (1.19 also takes a map keyed by name, but its default is a list, and Helm warns on the
+// process's global log when a map overrides it). Each entry has port and either ips (the
+// agent then dials <name>.mesh.cilium.io, mapped to the IPs by host aliases) or address
+// (a hostname). No peers gives an empty list.
 func ConnectValues(chartVersion string, peers map[string]*Access) (map[string]any, error) {
-	dict, err := CheckChartVersion(chartVersion)
-	if err != nil {
+	if _, err := CheckChartVersion(chartVersion); err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(peers))
 	for n := range peers {
 		if err := mesh.ValidateClusterName(n); err != nil {
 			return nil, err
 		}
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	var clusters any
-	if dict {
-		m := map[string]any{}
-		for _, n := range names {
-			m[n] = peers[n].peerValue()
-		}
-		clusters = m
-	} else {
-		l := []any{}
-		for _, n := range names {
-			e := peers[n].peerValue()
-			e["name"] = n
-			l = append(l, e)
-		}
-		clusters = l
 	}
 	return map[string]any{"clustermesh": map[string]any{"config": map[string]any{
 		"enabled":  true,
-		"clusters": clusters,
+		"clusters": mergePeers(nil, peers),
 	}}}, nil
 }

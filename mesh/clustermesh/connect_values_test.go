@@ -19,8 +19,9 @@ func TestConnectValuesForms(t *testing.T) {
 		"osaka": {ServiceType: clustermesh.LoadBalancer, Hostname: "osaka-lb.example.net", Port: 2379},
 	}
 	for _, tc := range []struct{ version, want string }{
-		{"1.19.3", `{"clustermesh":{"config":{"clusters":{"hk":{"ips":["10.14.0.10"],"port":32379},"osaka":{"address":"osaka-lb.example.net","port":2379}},"enabled":true}}}`},
-		{"1.19.0-pre.1", `{"clustermesh":{"config":{"clusters":{"hk":{"ips":["10.14.0.10"],"port":32379},"osaka":{"address":"osaka-lb.example.net","port":2379}},"enabled":true}}}`},
+		// The list form for 1.19 too: it takes both, and the list matches its default.
+		{"1.19.3", `{"clustermesh":{"config":{"clusters":[{"ips":["10.14.0.10"],"name":"hk","port":32379},{"address":"osaka-lb.example.net","name":"osaka","port":2379}],"enabled":true}}}`},
+		{"1.19.0-pre.1", `{"clustermesh":{"config":{"clusters":[{"ips":["10.14.0.10"],"name":"hk","port":32379},{"address":"osaka-lb.example.net","name":"osaka","port":2379}],"enabled":true}}}`},
 		{"1.18.6", `{"clustermesh":{"config":{"clusters":[{"ips":["10.14.0.10"],"name":"hk","port":32379},{"address":"osaka-lb.example.net","name":"osaka","port":2379}],"enabled":true}}}`},
 	} {
 		v, err := clustermesh.ConnectValues(tc.version, peers)
@@ -101,8 +102,7 @@ func ExampleEnableValues() {
 	//   useAPIServer: true
 }
 
-// Values that connect tokyo to hk, reached on a NodePort, for the dict form of
-// chart 1.19.
+// Values that connect tokyo to hk, reached on a NodePort.
 func ExampleConnectValues() {
 	v, err := clustermesh.ConnectValues("1.19.3", map[string]*clustermesh.Access{
 		"hk": {ServiceType: clustermesh.NodePort, IPs: []netip.Addr{netip.MustParseAddr("10.14.0.10")}, Port: 32379},
@@ -117,9 +117,9 @@ func ExampleConnectValues() {
 	// clustermesh:
 	//   config:
 	//     clusters:
-	//       hk:
-	//         ips:
-	//         - 10.14.0.10
-	//         port: 32379
+	//     - ips:
+	//       - 10.14.0.10
+	//       name: hk
+	//       port: 32379
 	//     enabled: true
 }

@@ -25,6 +25,14 @@ var (
 	ErrBadPeerConfig = errors.New("clustermesh: invalid peer configuration")
 	// ErrTarget: a Target lacks its REST config, chart or identity.
 	ErrTarget = errors.New("clustermesh: invalid target")
+	// ErrIdentityChange: a run would change a running cluster's cluster.name, cluster.id or
+	// clustermesh.maxConnectedClusters, which Cilium documents as install-time only (its
+	// identities would break); or the release values and cilium-config disagree on them.
+	ErrIdentityChange = errors.New("clustermesh: refused to change a running cluster's identity")
+	// ErrUnownedChange: a run would change Helm values that are neither the mesh's
+	// (cluster.*, clustermesh.*, tls.ca.*) nor in the Target's Values, or the chart
+	// version, and ConnectOptions does not allow it.
+	ErrUnownedChange = errors.New("clustermesh: refused to change what the caller did not ask to change")
 	// ErrNotReady: Wait gave up before the mesh became ready.
 	ErrNotReady = errors.New("clustermesh: not ready")
 )

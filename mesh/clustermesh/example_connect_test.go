@@ -17,8 +17,14 @@ import (
 // clustermesh-apiservers are ready and configured for each other. Each cluster is reached
 // through a kubeconfig context; the chart is the Cilium chart to install or upgrade. It
 // needs live clusters, so it is compiled but not run.
+//
+// A dry run first shows every Helm value the run will change, with its owner.
 func ExampleConnect() {
 	ctx := context.Background()
+	chart, err := clustermesh.CiliumChart(ctx) // the chart of the Cilium version ciliumkit pins
+	if err != nil {
+		log.Fatal(err)
+	}
 	config := func(kubeContext string) clustermesh.Target {
 		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 			clientcmd.NewDefaultClientConfigLoadingRules(),
@@ -26,12 +32,23 @@ func ExampleConnect() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		return clustermesh.Target{Config: cfg, ChartPath: "cilium-1.19.3.tgz"}
+		return clustermesh.Target{Config: cfg, Chart: chart}
 	}
 	tokyo, hk := config("tokyo"), config("hk")
 	tokyo.Cluster = mesh.Cluster{Name: "tokyo", ID: 1}
 	hk.Cluster = mesh.Cluster{Name: "hk", ID: 2}
 	targets := []clustermesh.Target{tokyo, hk}
+
+	// What would change, without writing anything.
+	plan, err := clustermesh.Connect(ctx, targets, &clustermesh.ConnectOptions{DryRun: true})
+	if err != nil {
+		log.Fatal(err) // e.g. ErrIdentityChange: tokyo already runs as another ID
+	}
+	for _, c := range plan.Clusters {
+		for _, ch := range c.Changes {
+			fmt.Println(c.Cluster, ch)
+		}
+	}
 
 	report, err := clustermesh.Connect(ctx, targets, &clustermesh.ConnectOptions{
 		Topology: clustermesh.FullMesh,

@@ -12,7 +12,8 @@ import (
 // Preflight checks that targets can form a mesh under o, without touching any cluster:
 // at least two targets; names valid and unique; IDs valid and unique; one
 // maxConnectedClusters for all (the options' value and any value in a target's own
-// Values agree); the topology fits (Pair needs exactly two clusters, OneWay is refused
+// Values agree); a target's Values that set cluster.name or cluster.id agree with its
+// Cluster; the topology fits (Pair needs exactly two clusters, OneWay is refused
 // under AuthCluster); each chart loads and its version is in SupportedChartVersions. It
 // returns every problem at once, joined, each wrapping ErrPreflight.
 func Preflight(targets []Target, o *ConnectOptions) error {
@@ -68,6 +69,12 @@ func preflight(targets []Target, o *ConnectOptions, connect bool) ([]*chart.Char
 		ids[c.ID] = c.Name
 		if v, ok := valueAt(t.Values, "clustermesh", "maxConnectedClusters"); ok && fmt.Sprint(v) != fmt.Sprint(en.MaxConnectedClusters) {
 			bad("cluster %q: Values set clustermesh.maxConnectedClusters %v, the mesh uses %d", c.Name, v, en.MaxConnectedClusters)
+		}
+		if v, ok := valueAt(t.Values, "cluster", "name"); ok && fmt.Sprint(v) != c.Name {
+			bad("cluster %q: Values set cluster.name %q; the target's cluster is the one source of identity", c.Name, fmt.Sprint(v))
+		}
+		if v, ok := valueAt(t.Values, "cluster", "id"); ok && fmt.Sprint(normal(v)) != fmt.Sprint(float64(c.ID)) {
+			bad("cluster %q: Values set cluster.id %v, the target says %d; the target's cluster is the one source of identity", c.Name, v, c.ID)
 		}
 		if t.Config == nil {
 			bad("cluster %q: no REST config", c.Name)

@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/ciliumkit/ciliumkit/internal/helmsdk"
+	"github.com/ciliumkit/ciliumkit/internal/kubecfg"
 	"github.com/ciliumkit/ciliumkit/mesh"
 )
 
@@ -57,7 +58,7 @@ func (t *Target) kube() (kubernetes.Interface, error) {
 	if t.Config == nil {
 		return nil, fmt.Errorf("%w: cluster %q has no REST config", ErrTarget, t.Cluster.Name)
 	}
-	k, err := kubernetes.NewForConfig(t.Config)
+	k, err := kubernetes.NewForConfig(kubecfg.Quiet(t.Config))
 	if err != nil {
 		return nil, fmt.Errorf("%w: cluster %q: %v", ErrTarget, t.Cluster.Name, err)
 	}

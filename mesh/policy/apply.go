@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/ciliumkit/ciliumkit/internal/apply"
+	"github.com/ciliumkit/ciliumkit/internal/kubecfg"
 )
 
 // Target is one cluster a policy is applied to.
@@ -27,11 +28,7 @@ type Target struct {
 // NewTarget returns a target for the cluster whose API server cfg reaches. When cfg
 // has no WarningHandler, API server warnings are dropped rather than logged by client-go.
 func NewTarget(cluster string, cfg *rest.Config) (Target, error) {
-	cfg = rest.CopyConfig(cfg)
-	if cfg.WarningHandler == nil && cfg.WarningHandlerWithContext == nil {
-		cfg.WarningHandler = rest.NoWarnings{}
-	}
-	c, err := ciliumclient.NewForConfig(cfg)
+	c, err := ciliumclient.NewForConfig(kubecfg.Quiet(cfg))
 	if err != nil {
 		return Target{}, fmt.Errorf("cluster %s: %w", cluster, err)
 	}
