@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := &clustermesh.ConnectOptions{
 		DryRun:            *dryRun,
 		AllowOtherChanges: *allowOther,
-		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
+		Logger:            slog.New(slog.NewTextHandler(stderr, nil)),
 		Progress: func(p clustermesh.Progress) {
 			fmt.Fprintf(stderr, "%-8s %-12s %s\n", p.Cluster, p.Step, p.Detail)
 		},
