@@ -33,6 +33,7 @@
 //
 // ciliumkit builds against the Go API of Cilium v1.19.3 and is tested against the Cilium
 // Helm chart 1.19.3 from that module (clustermesh.CiliumChart). clustermesh.Preflight
-// accepts charts 1.16 to 1.19 (clustermesh.SupportedChartVersions). Cilium v1.20 cannot be used as a Go dependency yet (its dependency
-// github.com/cilium/statedb v0.8.4 is not served by the module proxy).
+// accepts charts 1.16 to 1.19 (clustermesh.SupportedChartVersions). Cilium v1.20 cannot
+// be used as a Go dependency yet (its dependency github.com/cilium/statedb v0.8.4 is not
+// served by the module proxy).
 package ciliumkit
