@@ -33,7 +33,7 @@ type cluster struct {
 
 // startClusters starts one API server per name, with cluster IDs 1, 2, ... and one
 // Node each whose InternalIP is 10.<12+id>.0.10.
-func startClusters(t *testing.T, names ...string) []*cluster {
+func startClusters(t testing.TB, names ...string) []*cluster {
 	t.Helper()
 	c, err := ciliumChart()
 	if err != nil {
@@ -64,7 +64,7 @@ func targets(cs []*cluster) []clustermesh.Target {
 }
 
 // addNode creates a Node with an InternalIP, as a kubelet would register it.
-func addNode(t *testing.T, e *testenv.Env, name, ip string) {
+func addNode(t testing.TB, e *testenv.Env, name, ip string) {
 	t.Helper()
 	ctx := context.Background()
 	n, err := e.Kube.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name},
