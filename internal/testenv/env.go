@@ -199,7 +199,7 @@ func (e *Env) Restart() error {
 	}
 	cmd := exec.Command(e.bin, e.args...)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return fmt.Errorf("start kube-apiserver: %w", err)
