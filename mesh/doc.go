@@ -4,6 +4,15 @@
 // clusters and reports every problem at once, capacity, the Helm values of a planned
 // cluster, and a Mermaid diagram. Nothing here does I/O.
 //
+// Only pod CIDRs must be unique across a ClusterMesh: service ranges are planned only
+// when the spec has service pools, and service ranges that clusters share only warn.
+//
+// Specs and plans are outside input, so their handling is bounded: ParseSpec and
+// ParsePlan refuse documents over MaxSpecSize, a second YAML document and keys that
+// differ only in case, naming the line; errors quote names cut after MaxQuotedNameLen
+// bytes; overlaps are folded (OverlapError) and a report stops after MaxReportedProblems
+// problems with a *MoreProblemsError counting the rest.
+//
 // The rest of the ClusterMesh lives in sub-packages, each importing this root, never the
 // reverse:
 //

@@ -59,6 +59,55 @@ func ExampleNewPlan_growth() {
 	// hk 2 [10.241.0.0/16]
 }
 
+// Service ranges are optional: with pod pools only, the plan has pod ranges (and checks
+// node ranges) but no service ranges, except those a cluster pins, kept as given. Service
+// CIDRs may overlap across a ClusterMesh, so the distribution's default everywhere only
+// warns.
+func ExampleNewPlan_withoutServiceRanges() {
+	plan, err := mesh.NewPlan(mesh.Spec{
+		Pools: ipam.Pools{Pods: []netip.Prefix{netip.MustParsePrefix("10.240.0.0/12")}},
+		Clusters: []mesh.ClusterSpec{
+			{Name: "tokyo", ID: 1, NodeCIDRs: []netip.Prefix{netip.MustParsePrefix("10.13.0.0/16")}},
+			{Name: "hk", ID: 2, ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}},
+			{Name: "sg", ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}},
+		},
+	}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range plan.Clusters() {
+		fmt.Println(c.Name, c.ID, c.PodCIDRs, c.ServiceCIDRs)
+	}
+	fmt.Println(plan.Warnings())
+	// Output:
+	// tokyo 1 [10.240.0.0/16] []
+	// hk 2 [10.241.0.0/16] [10.96.0.0/12]
+	// sg 3 [10.242.0.0/16] [10.96.0.0/12]
+	// [mesh: service CIDRs of two clusters overlap: cluster "hk" service CIDR 10.96.0.0/12 overlaps cluster "sg" service CIDR 10.96.0.0/12]
+}
+
+// Overlaps are reported in bounded form: a range repeated in many entries is one problem
+// that counts them, and past MaxReportedProblems the rest are only counted.
+func ExampleOverlapError_folded() {
+	var nodes []netip.Prefix
+	for range 1000 {
+		nodes = append(nodes, netip.MustParsePrefix("10.13.0.0/16"))
+	}
+	_, err := mesh.NewPlan(mesh.Spec{
+		Pools:    ipam.Pools{Pods: []netip.Prefix{netip.MustParsePrefix("10.240.0.0/12")}},
+		Clusters: []mesh.ClusterSpec{{Name: "tokyo", NodeCIDRs: nodes}, {Name: "hk", NodeCIDRs: nodes[:2]}},
+	}, nil)
+	fmt.Println(err)
+	var overlap *mesh.OverlapError
+	if errors.As(err, &overlap) {
+		fmt.Println(overlap.Holders, "entries of", overlap.HolderClusters, "clusters hold", overlap.Prefix)
+	}
+	// Output:
+	// mesh: CIDR overlap: cluster "tokyo" node CIDR 10.13.0.0/16 overlaps cluster "tokyo" node CIDR 10.13.0.0/16 (the same range, held by 1002 entries of 2 clusters)
+	// 1002 entries of 2 clusters hold 10.13.0.0/16
+}
+
 func ExampleNewPlan_problems() {
 	_, err := mesh.NewPlan(mesh.Spec{
 		Pools: ipam.Pools{Services: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}},
@@ -108,7 +157,7 @@ clusters:
 	fmt.Println(err)
 	// Output:
 	// 2 [10.245.0.0/16] <nil>
-	// mesh: invalid spec: error unmarshaling JSON: while decoding JSON: json: unknown field "podCIDR"
+	// mesh: invalid spec: line 1 column 26: unknown field "podCIDR"
 }
 
 func ExamplePlan_Mermaid() {

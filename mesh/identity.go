@@ -22,17 +22,17 @@ const DefaultClusterName = "default"
 // alphanumerics and '-', starting and ending with an alphanumeric.
 func ValidateClusterName(name string) error {
 	if len(name) == 0 || len(name) > ClusterNameMaxLen {
-		return fmt.Errorf("%w %q: length %d, must be 1-%d", ErrInvalidClusterName, name, len(name), ClusterNameMaxLen)
+		return fmt.Errorf("%w %s: length %d, must be 1-%d", ErrInvalidClusterName, quote(name), len(name), ClusterNameMaxLen)
 	}
 	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !alnum(c) && c != '-' {
-			return fmt.Errorf("%w %q: character %q at %d, only [a-z0-9-] allowed", ErrInvalidClusterName, name, c, i)
+			return fmt.Errorf("%w %s: character %q at %d, only [a-z0-9-] allowed", ErrInvalidClusterName, quote(name), c, i)
 		}
 	}
 	if !alnum(name[0]) || !alnum(name[len(name)-1]) {
-		return fmt.Errorf("%w %q: must start and end with [a-z0-9]", ErrInvalidClusterName, name)
+		return fmt.Errorf("%w %s: must start and end with [a-z0-9]", ErrInvalidClusterName, quote(name))
 	}
 	return nil
 }
@@ -73,10 +73,10 @@ func (c Cluster) Validate(maxConnected int) error {
 		return err
 	}
 	if c.Name == DefaultClusterName {
-		return fmt.Errorf("cluster %q ID %d: %w", c.Name, c.ID, ErrDefaultClusterName)
+		return fmt.Errorf("cluster %s ID %d: %w", quote(c.Name), c.ID, ErrDefaultClusterName)
 	}
 	if err := ValidateClusterID(c.ID, maxConnected); err != nil {
-		return fmt.Errorf("cluster %q: %w", c.Name, err)
+		return fmt.Errorf("cluster %s: %w", quote(c.Name), err)
 	}
 	return nil
 }

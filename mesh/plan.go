@@ -24,7 +24,8 @@ type ClusterPlan struct {
 	// PodCIDRs are the cluster-pool pod ranges: those kept from the previous plan, then
 	// those the spec pins, then assigned ones (IPv4 before IPv6).
 	PodCIDRs []netip.Prefix
-	// ServiceCIDRs are the service ranges, ordered like PodCIDRs.
+	// ServiceCIDRs are the service ranges, ordered like PodCIDRs; empty when the spec
+	// has no service pool and the cluster pins none.
 	ServiceCIDRs []netip.Prefix
 	// NodeMaskSize is the IPv4 per-node pod CIDR length in bits (clusterPoolIPv4MaskSize),
 	// 0 when the cluster has no IPv4 pod range.
@@ -83,8 +84,10 @@ func (p *Plan) Cluster(name string) (ClusterPlan, bool) {
 	return p.clusters[i].clone(), true
 }
 
-// Warnings returns the allowed problems the plan has, such as service ranges shared by two
-// clusters (each an *OverlapError wrapping ErrServiceCIDROverlap).
+// Warnings returns the allowed problems the plan has: service ranges shared by clusters,
+// each an *OverlapError wrapping ErrServiceCIDROverlap (one per range however many
+// clusters share it, and one per pair of different overlapping ranges), at most
+// MaxReportedProblems of them and then a *MoreProblemsError counting the rest.
 func (p *Plan) Warnings() []error { return slices.Clone(p.warnings) }
 
 // Spec returns a spec that pins everything the plan assigned: planning it again, with or

@@ -1,10 +1,6 @@
 package mesh
 
-import (
-	"net/netip"
-
-	"github.com/ciliumkit/ciliumkit/ipam"
-)
+import "net/netip"
 
 // checkDuplicates reports clusters sharing a name or a pinned ID, and pinned IDs out of
 // range.
@@ -14,7 +10,7 @@ func (pl *planner) checkDuplicates(ds []draft) {
 	for i := range ds {
 		d := &ds[i]
 		if j, dup := names[d.Name]; dup {
-			pl.errorf("%w %q: clusters #%d and #%d", ErrDuplicateClusterName, d.Name, j+1, i+1)
+			pl.errorf("%w %s: clusters #%d and #%d", ErrDuplicateClusterName, quote(d.Name), j+1, i+1)
 		} else {
 			names[d.Name] = i
 		}
@@ -23,12 +19,12 @@ func (pl *planner) checkDuplicates(ds []draft) {
 		}
 		if pl.idsOK {
 			if err := ValidateClusterID(d.ID, pl.maxConn); err != nil {
-				pl.errorf("cluster %q: %w", d.Name, err)
+				pl.errorf("cluster %s: %w", quote(d.Name), err)
 				continue
 			}
 		}
 		if j, dup := ids[d.ID]; dup {
-			pl.errorf("%w %d: clusters %q and %q", ErrDuplicateClusterID, d.ID, ds[j].Name, d.Name)
+			pl.errorf("%w %d: clusters %s and %s", ErrDuplicateClusterID, d.ID, quote(ds[j].Name), quote(d.Name))
 		} else {
 			ids[d.ID] = i
 		}
@@ -61,22 +57,4 @@ func pinnedRanges(ds []draft) ([]netip.Prefix, []rangeRef) {
 		}
 	}
 	return ps, refs
-}
-
-// checkOverlaps reports every pair of pinned ranges that share addresses: errors, except
-// service ranges of different clusters, which are warnings. ps and refs are
-// pinnedRanges(ds).
-func (pl *planner) checkOverlaps(ds []draft, ps []netip.Prefix, refs []rangeRef) {
-	for _, pair := range ipam.CIDROverlaps(ps) {
-		a, b := refs[pair[0]], refs[pair[1]]
-		e := &OverlapError{
-			Cluster: ds[a.cluster].Name, Kind: a.kind, Prefix: ps[pair[0]],
-			OtherCluster: ds[b.cluster].Name, OtherKind: b.kind, OtherPrefix: ps[pair[1]],
-		}
-		if e.Warning() {
-			pl.warnings = append(pl.warnings, e)
-		} else {
-			pl.errs = append(pl.errs, e)
-		}
-	}
 }

@@ -6,13 +6,17 @@ import (
 	"net/netip"
 )
 
-// Sentinel errors of mesh specs and plans. NewPlan joins every problem it finds; each
-// wraps one of these (or an identity error from errors.go, or ipam.ErrPoolExhausted /
+// Sentinel errors of mesh specs and plans. NewPlan joins every problem it finds (the
+// first MaxReportedProblems, then a *MoreProblemsError counting the rest); each wraps one
+// of these (or an identity error from errors.go, or ipam.ErrPoolExhausted /
 // ipam.ErrInvalidCIDR) and names the cluster and value. Test with errors.Is.
 var (
-	// ErrInvalidSpec: a spec document that does not parse, or has unknown fields.
+	// ErrInvalidSpec: a spec document that does not parse, is larger than MaxSpecSize,
+	// holds a second document, or has unknown fields or duplicate keys (case variants
+	// included).
 	ErrInvalidSpec = errors.New("mesh: invalid spec")
-	// ErrInvalidPlan: a plan document that does not parse, or has unknown fields.
+	// ErrInvalidPlan: a plan document that does not parse, is refused like a spec (see
+	// ErrInvalidSpec), or does not plan again.
 	ErrInvalidPlan = errors.New("mesh: invalid plan")
 	// ErrNoClusters: a spec without clusters.
 	ErrNoClusters = errors.New("mesh: spec has no clusters")
@@ -29,7 +33,9 @@ var (
 	ErrServiceCIDROverlap = errors.New("mesh: service CIDRs of two clusters overlap")
 	// ErrNoPodCIDR: a cluster without pod CIDRs and no pod pool to assign one from.
 	ErrNoPodCIDR = errors.New("mesh: no pod CIDR")
-	// ErrNoServiceCIDR: a cluster without service CIDRs and no service pool of its families.
+	// ErrNoServiceCIDR: a cluster without service CIDRs in a spec whose service pools
+	// offer none of its IP families. Without any service pool, service ranges are not
+	// planned and this is not an error.
 	ErrNoServiceCIDR = errors.New("mesh: no service CIDR")
 	// ErrPodCIDRTooSmall: pod ranges that cannot hold the cluster's maxNodes node CIDRs.
 	ErrPodCIDRTooSmall = errors.New("mesh: pod CIDR too small")
@@ -65,6 +71,12 @@ const (
 // and the prefixes. Cluster and OtherCluster are equal when one cluster overlaps itself.
 // It wraps ErrServiceCIDROverlap when both are service ranges of different clusters (a
 // warning), and ErrCIDROverlap otherwise.
+//
+// NewPlan reports overlaps in bounded form: one OverlapError per pair of different
+// ranges that overlap, and one per range that several entries hold (a cluster's node, pod
+// or service range is an entry), however many hold it; Holders and HolderClusters then
+// say how many. The two entries named are the first pair that may not share the range
+// (or, for a warning, the first two).
 type OverlapError struct {
 	// Cluster is the name of the cluster listed first in the spec.
 	Cluster string
@@ -78,12 +90,26 @@ type OverlapError struct {
 	OtherKind CIDRKind
 	// OtherPrefix is OtherCluster's range.
 	OtherPrefix netip.Prefix
+	// Holders is, when Prefix and OtherPrefix are the same range, how many entries of
+	// the spec hold it (at least 2); 0 for two different ranges.
+	Holders int
+	// HolderClusters is how many clusters those Holders belong to (0 with Holders 0).
+	HolderClusters int
 }
 
-// Error returns one line naming both clusters, kinds and prefixes.
+// Error returns one line naming both clusters (quoted, cut after MaxQuotedNameLen bytes), kinds and
+// prefixes, and how many entries hold the range when more than two do.
 func (e *OverlapError) Error() string {
-	return fmt.Sprintf("%v: cluster %q %s CIDR %s overlaps cluster %q %s CIDR %s",
-		e.Unwrap(), e.Cluster, e.Kind, e.Prefix, e.OtherCluster, e.OtherKind, e.OtherPrefix)
+	s := fmt.Sprintf("%v: cluster %s %s CIDR %s overlaps cluster %s %s CIDR %s",
+		e.Unwrap(), quote(e.Cluster), e.Kind, e.Prefix, quote(e.OtherCluster), e.OtherKind, e.OtherPrefix)
+	if e.Holders > 2 {
+		clusters := "clusters"
+		if e.HolderClusters == 1 {
+			clusters = "cluster"
+		}
+		s += fmt.Sprintf(" (the same range, held by %d entries of %d %s)", e.Holders, e.HolderClusters, clusters)
+	}
+	return s
 }
 
 // Unwrap returns ErrServiceCIDROverlap or ErrCIDROverlap.

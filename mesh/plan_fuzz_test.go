@@ -43,8 +43,15 @@ func checkPlan(t *testing.T, spec mesh.Spec, p *mesh.Plan) {
 				t.Fatalf("%s: pinned pod CIDR %s dropped", c.Name, pin)
 			}
 		}
-		if len(c.PodCIDRs) == 0 || len(c.ServiceCIDRs) == 0 || c.Capacity.MaxNodes < max(s.MaxNodes, 1) {
-			t.Fatalf("%s: pods %v services %v capacity %d for maxNodes %d", c.Name, c.PodCIDRs, c.ServiceCIDRs, c.Capacity.MaxNodes, s.MaxNodes)
+		if len(c.PodCIDRs) == 0 || c.Capacity.MaxNodes < max(s.MaxNodes, 1) {
+			t.Fatalf("%s: pods %v capacity %d for maxNodes %d", c.Name, c.PodCIDRs, c.Capacity.MaxNodes, s.MaxNodes)
+		}
+		// Service ranges are optional: planned only from service pools.
+		if len(spec.Pools.Services) > 0 && len(c.ServiceCIDRs) == 0 {
+			t.Fatalf("%s: no service CIDRs though the spec has service pools", c.Name)
+		}
+		if len(spec.Pools.Services) == 0 && !slices.Equal(c.ServiceCIDRs, dedupe(s.ServiceCIDRs)) {
+			t.Fatalf("%s: service CIDRs %v without a service pool, spec pins %v", c.Name, c.ServiceCIDRs, s.ServiceCIDRs)
 		}
 		for _, k := range []struct {
 			kind mesh.CIDRKind
@@ -55,23 +62,53 @@ func checkPlan(t *testing.T, spec mesh.Spec, p *mesh.Plan) {
 			}
 		}
 	}
-	warned := 0
+	// Overlaps are folded: one warning per range several clusters share, one per pair of
+	// different ranges that overlap.
+	held := map[netip.Prefix]int{}
 	for i := range refs {
 		for j := i + 1; j < len(refs); j++ {
 			a, b := refs[i], refs[j]
 			if !a.p.Overlaps(b.p) {
 				continue
 			}
-			if a.kind == mesh.KindServiceCIDR && b.kind == mesh.KindServiceCIDR && a.cluster != b.cluster {
-				warned++
-				continue
+			if a.kind != mesh.KindServiceCIDR || b.kind != mesh.KindServiceCIDR || a.cluster == b.cluster {
+				t.Fatalf("accepted plan has overlapping %s %s %s and %s %s %s", a.cluster, a.kind, a.p, b.cluster, b.kind, b.p)
 			}
-			t.Fatalf("accepted plan has overlapping %s %s %s and %s %s %s", a.cluster, a.kind, a.p, b.cluster, b.kind, b.p)
+		}
+		held[refs[i].p]++
+	}
+	var distinct []netip.Prefix
+	warned := 0
+	for pr, n := range held {
+		if n > 1 {
+			warned++
+		}
+		distinct = append(distinct, pr)
+	}
+	for i := range distinct {
+		for j := i + 1; j < len(distinct); j++ {
+			if distinct[i].Overlaps(distinct[j]) {
+				warned++
+			}
 		}
 	}
-	if len(p.Warnings()) != warned {
-		t.Fatalf("%d warnings, want %d (service overlaps)", len(p.Warnings()), warned)
+	if warned > mesh.MaxReportedProblems {
+		warned = mesh.MaxReportedProblems + 1
 	}
+	if len(p.Warnings()) != warned {
+		t.Fatalf("%d warnings, want %d (service overlaps): %v", len(p.Warnings()), warned, p.Warnings())
+	}
+}
+
+// dedupe returns ps without repeats, in order.
+func dedupe(ps []netip.Prefix) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range ps {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // checkRejection checks that a rejected spec reports one-line problems with known causes.
@@ -84,9 +121,19 @@ func checkRejection(t *testing.T, err error) {
 		mesh.ErrInvalidClusterName, mesh.ErrDefaultClusterName, mesh.ErrInvalidClusterID, mesh.ErrInvalidMaxConnectedClusters,
 		ipam.ErrPoolExhausted, ipam.ErrInvalidCIDR,
 	}
-	for _, e := range joined(err) {
+	problems := joined(err)
+	if len(problems) > mesh.MaxReportedProblems+1 {
+		t.Fatalf("%d problems reported, at most %d allowed", len(problems), mesh.MaxReportedProblems+1)
+	}
+	for i, e := range problems {
 		if strings.Contains(e.Error(), "\n") {
 			t.Fatalf("problem spans lines: %q", e)
+		}
+		var more *mesh.MoreProblemsError
+		if errors.As(e, &more) {
+			if i != mesh.MaxReportedProblems || more.Count < 1 || len(more.Sentinels) == 0 {
+				t.Fatalf("problem %d is %#v", i, more)
+			}
 		}
 		if !slices.ContainsFunc(known, func(k error) bool { return errors.Is(e, k) }) {
 			t.Fatalf("problem %q wraps no known sentinel", e)
@@ -105,11 +152,17 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte("clusters: [{name: default, id: 1}]"))
 	f.Add([]byte(`{"clusters":[{"name":"x","nodeMaskSize":33}]}`))
 	f.Add([]byte("pools: {pods: [10.0.0.0/30], services: [10.1.0.0/30]}\ndefaults: {podCIDRPrefixLength: 31, nodeMaskSize: 32, serviceCIDRPrefixLength: 32}\nclusters: [{name: a}, {name: b}, {name: c}]"))
+	f.Add([]byte("clusters:\n- name: zeta\n  NAME: alpha\n- Name: hk\n---\nclusters: []\n"))
+	f.Add([]byte("clusters:\n- &a {name: tokyo}\n- <<: *a\n  nodeMaskSize: 25\n- {<<: [{maxNodes: 3}], name: hk}\n"))
+	f.Add([]byte("pools: {pods: [10.0.0.0/8]}\nclusters: [{name: a, nodeCIDRs: [10.1.0.0/16, 10.1.0.0/16, 10.1.2.0/24]}, {name: b, nodeCIDRs: [10.1.0.0/16]}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		spec, err := mesh.ParseSpec(data)
 		if err != nil {
 			if !errors.Is(err, mesh.ErrInvalidSpec) {
 				t.Fatalf("ParseSpec error %v does not wrap ErrInvalidSpec", err)
+			}
+			if n := len(err.Error()); n > 64<<10 {
+				t.Fatalf("ParseSpec error has %d bytes", n)
 			}
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"reflect"
 
 	"sigs.k8s.io/yaml"
 )
@@ -72,21 +73,27 @@ func (p *Plan) MarshalJSON() ([]byte, error) {
 }
 
 // ParsePlan reads a plan document (JSON as MarshalJSON writes it, or the same in YAML)
-// and validates it by planning its clusters again with everything pinned. Parsing is
-// strict (unknown fields are errors, wrapping ErrInvalidPlan). maxNodes, identityRange and
-// warnings are derived values: ParsePlan recomputes them and ignores the document's.
+// and validates it by planning its clusters again with everything pinned. Parsing is as
+// strict as ParseSpec's (size limit MaxSpecSize, one document, unknown fields, duplicate
+// and case-variant keys), with errors wrapping ErrInvalidPlan. Every cluster needs an id
+// and pod CIDRs; serviceCIDRs may be empty (service ranges are optional). maxNodes,
+// identityRange and warnings are derived values: ParsePlan recomputes them and ignores
+// the document's.
 func ParsePlan(data []byte) (*Plan, error) {
+	if err := checkDocument(data, reflect.TypeFor[planJSON](), ErrInvalidPlan); err != nil {
+		return nil, err
+	}
 	var doc planJSON
 	if err := yaml.UnmarshalStrict(data, &doc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidPlan, err)
+		return nil, fmt.Errorf("%w: %s", ErrInvalidPlan, clip(err.Error()))
 	}
 	s := Spec{MaxConnectedClusters: doc.MaxConnectedClusters, Clusters: make([]ClusterSpec, len(doc.Clusters))}
 	for i, c := range doc.Clusters {
 		if c.ID == 0 {
-			return nil, fmt.Errorf("%w: cluster %q has no id", ErrInvalidPlan, c.Name)
+			return nil, fmt.Errorf("%w: cluster %s has no id", ErrInvalidPlan, quote(c.Name))
 		}
-		if len(c.PodCIDRs) == 0 || len(c.ServiceCIDRs) == 0 {
-			return nil, fmt.Errorf("%w: cluster %q lacks pod or service CIDRs", ErrInvalidPlan, c.Name)
+		if len(c.PodCIDRs) == 0 {
+			return nil, fmt.Errorf("%w: cluster %s has no pod CIDRs", ErrInvalidPlan, quote(c.Name))
 		}
 		s.Clusters[i] = ClusterSpec{
 			Name: c.Name, ID: c.ID,

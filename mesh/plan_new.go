@@ -1,8 +1,6 @@
 package mesh
 
 import (
-	"errors"
-	"fmt"
 	"net/netip"
 
 	"github.com/ciliumkit/ciliumkit/ipam"
@@ -20,10 +18,17 @@ type PlanOptions struct {
 
 // NewPlan plans a mesh. It is pure and deterministic: it pins what the spec fixes, keeps
 // what opts.Previous assigned, assigns missing cluster IDs (the lowest free, in spec
-// order) and missing pod and service CIDRs (the first free aligned block, in pool order,
-// never touching a range any cluster pins or was given), sizing pod CIDRs from MaxNodes
-// when it is set. It returns the plan, or every problem at once joined with errors.Join
-// (see the Err* variables and OverlapError). Warnings are on the plan.
+// order) and missing pod CIDRs and, when the spec has service pools, service CIDRs (the
+// first free aligned block, in pool order, never touching a range any cluster pins or was
+// given), sizing pod CIDRs from MaxNodes when it is set. Without service pools no service
+// range is assigned: a cluster keeps the ones it pins, or has none.
+//
+// It returns the plan, or every problem at once joined with errors.Join (see the Err*
+// variables and OverlapError), one line each. The report is bounded: overlaps are folded
+// as OverlapError describes, names are quoted cut after MaxQuotedNameLen bytes, and after
+// MaxReportedProblems problems a final *MoreProblemsError counts the rest. Warnings are
+// on the plan, bounded the same way. The cost grows as O(n log n) in the number of
+// clusters, ranges and pools.
 func NewPlan(spec Spec, opts *PlanOptions) (*Plan, error) {
 	pl := planner{spec: spec, def: spec.Defaults.withDefaults()}
 	if opts != nil {
@@ -39,14 +44,14 @@ func NewPlan(spec Spec, opts *PlanOptions) (*Plan, error) {
 	pl.checkOverlaps(drafts, pinned, refs)
 	pl.assignIDs(drafts)
 	pl.assignCIDRs(drafts, pinned)
-	if len(pl.errs) > 0 {
-		return nil, errors.Join(pl.errs...)
+	if pl.errs.len() > 0 {
+		return nil, pl.errs.err()
 	}
 	p := &Plan{
 		maxConnected: pl.maxConn,
 		clusters:     make([]ClusterPlan, len(drafts)),
 		index:        make(map[string]int, len(drafts)),
-		warnings:     pl.warnings,
+		warnings:     pl.warnings.errs(),
 	}
 	for i := range drafts {
 		c := drafts[i].ClusterPlan
@@ -74,8 +79,8 @@ type planner struct {
 	idsOK    bool // maxConn is valid, so ID ranges can be checked
 	podPools [2][]netip.Prefix
 	svcPools [2][]netip.Prefix
-	errs     []error
-	warnings []error
+	errs     problems // what makes the spec fail
+	warnings problems // allowed problems, kept on the plan
 }
 
 // draft is a cluster being planned.
@@ -110,7 +115,7 @@ func famName(f int) string {
 }
 
 func (pl *planner) errorf(format string, args ...any) {
-	pl.errs = append(pl.errs, fmt.Errorf(format, args...))
+	pl.errs.addf(format, args...)
 }
 
 func (pl *planner) checkGlobals() {
@@ -120,14 +125,14 @@ func (pl *planner) checkGlobals() {
 	}
 	pl.idLimit, pl.idsOK = pl.maxConn, true
 	if err := ValidateMaxConnectedClusters(pl.maxConn); err != nil {
-		pl.errs = append(pl.errs, err)
+		pl.errs.add(err)
 		pl.idLimit, pl.idsOK = MaxConnected511, false
 	}
 	if pl.prev != nil && pl.prev.maxConnected != pl.maxConn {
 		pl.errorf("%w: maxConnectedClusters %d, previous plan has %d", ErrPlanChanged, pl.maxConn, pl.prev.maxConnected)
 	}
 	if len(pl.spec.Clusters) == 0 {
-		pl.errs = append(pl.errs, ErrNoClusters)
+		pl.errs.add(ErrNoClusters)
 	}
 	d := pl.spec.Defaults
 	for _, f := range []struct {
@@ -166,7 +171,7 @@ func (pl *planner) validCIDRs(cluster string, kind CIDRKind, in []netip.Prefix) 
 	out := make([]netip.Prefix, 0, len(in)+2)
 	for _, p := range in {
 		if err := ipam.ValidateCIDR(p); err != nil {
-			pl.errorf("cluster %q %s CIDR: %w", cluster, kind, err)
+			pl.errorf("cluster %s %s CIDR: %w", quote(cluster), kind, err)
 			continue
 		}
 		out = append(out, p)

@@ -10,12 +10,12 @@ import (
 func (pl *planner) resolve(d *draft, cs *ClusterSpec) {
 	d.Name, d.ID, d.maxNodes = cs.Name, cs.ID, cs.MaxNodes
 	if err := ValidateClusterName(cs.Name); err != nil {
-		pl.errs = append(pl.errs, err)
+		pl.errs.add(err)
 	} else if cs.Name == DefaultClusterName {
-		pl.errorf("cluster %q: %w", cs.Name, ErrDefaultClusterName)
+		pl.errorf("cluster %s: %w", quote(cs.Name), ErrDefaultClusterName)
 	}
 	if cs.MaxNodes < 0 {
-		pl.errorf("cluster %q: %w %d, must be >= 0", cs.Name, ErrInvalidMaxNodes, cs.MaxNodes)
+		pl.errorf("cluster %s: %w %d, must be >= 0", quote(cs.Name), ErrInvalidMaxNodes, cs.MaxNodes)
 		d.maxNodes = 0
 	}
 	d.NodeCIDRs = pl.validCIDRs(cs.Name, KindNodeCIDR, cs.NodeCIDRs)
@@ -38,7 +38,7 @@ func (pl *planner) resolve(d *draft, cs *ClusterSpec) {
 	for f, m := range masks {
 		d.maskOK[f] = lengthOK(f, m)
 		if !d.maskOK[f] && !fromDefault[f] { // a bad default is reported once, globally
-			pl.errorf("cluster %q: %w: %s node mask size %d, must be 1-%d", cs.Name, ErrInvalidNodeMaskSize, famName(f), m, 32+96*f)
+			pl.errorf("cluster %s: %w: %s node mask size %d, must be 1-%d", quote(cs.Name), ErrInvalidNodeMaskSize, famName(f), m, 32+96*f)
 		}
 	}
 	var pinned [2][]netip.Prefix
@@ -53,8 +53,8 @@ func (pl *planner) resolve(d *draft, cs *ClusterSpec) {
 		}
 		if d.maskOK[f] && d.maxNodes > 0 && len(pinned[f]) > 0 {
 			if n := nodeCapacity(pinned[f], f, masks[f]); n < d.maxNodes {
-				pl.errorf("cluster %q: %w: %s pod CIDRs %v hold %d nodes of /%d, maxNodes is %d",
-					cs.Name, ErrPodCIDRTooSmall, famName(f), pinned[f], n, masks[f], d.maxNodes)
+				pl.errorf("cluster %s: %w: %s pod CIDRs %s hold %d nodes of /%d, maxNodes is %d",
+					quote(cs.Name), ErrPodCIDRTooSmall, famName(f), prefixList(pinned[f]), n, masks[f], d.maxNodes)
 			}
 		}
 	}
@@ -65,12 +65,12 @@ func (pl *planner) resolve(d *draft, cs *ClusterSpec) {
 func (pl *planner) maskFits(cluster string, f, mask, podBits int, pod string) bool {
 	switch {
 	case mask < podBits:
-		pl.errorf("cluster %q: %w: %s node mask size /%d is shorter than pod CIDR %s",
-			cluster, ErrInvalidNodeMaskSize, famName(f), mask, pod)
+		pl.errorf("cluster %s: %w: %s node mask size /%d is shorter than pod CIDR %s",
+			quote(cluster), ErrInvalidNodeMaskSize, famName(f), mask, pod)
 		return false
 	case f == 1 && mask-podBits > 16:
-		pl.errorf("cluster %q: %w: IPv6 node mask size /%d is more than 16 bits longer than pod CIDR %s, which Cilium's cluster-pool allocator refuses",
-			cluster, ErrInvalidNodeMaskSize, mask, pod)
+		pl.errorf("cluster %s: %w: IPv6 node mask size /%d is more than 16 bits longer than pod CIDR %s, which Cilium's cluster-pool allocator refuses",
+			quote(cluster), ErrInvalidNodeMaskSize, mask, pod)
 		return false
 	}
 	return true
@@ -83,7 +83,7 @@ func (pl *planner) keep(d *draft, masks *[2]int, cs *ClusterSpec, pc *ClusterPla
 	case d.ID == 0:
 		d.ID = pc.ID
 	case d.ID != pc.ID:
-		pl.errorf("cluster %q: %w: ID %d, previous plan has %d", cs.Name, ErrPlanChanged, d.ID, pc.ID)
+		pl.errorf("cluster %s: %w: ID %d, previous plan has %d", quote(cs.Name), ErrPlanChanged, d.ID, pc.ID)
 	}
 	// Ranges the previous plan gave are kept; ranges the spec pins on top are added.
 	for _, r := range []struct {
@@ -91,8 +91,13 @@ func (pl *planner) keep(d *draft, masks *[2]int, cs *ClusterSpec, pc *ClusterPla
 		prev []netip.Prefix
 	}{{&d.PodCIDRs, pc.PodCIDRs}, {&d.ServiceCIDRs, pc.ServiceCIDRs}} {
 		merged := slices.Clone(r.prev)
+		have := make(map[netip.Prefix]bool, len(merged)+len(*r.cur))
+		for _, p := range merged {
+			have[p] = true
+		}
 		for _, p := range *r.cur {
-			if !slices.Contains(merged, p) {
+			if !have[p] {
+				have[p] = true
 				merged = append(merged, p)
 			}
 		}
@@ -104,7 +109,7 @@ func (pl *planner) keep(d *draft, masks *[2]int, cs *ClusterSpec, pc *ClusterPla
 		case masks[f] == 0:
 			masks[f] = pm
 		case masks[f] != pm:
-			pl.errorf("cluster %q: %w: %s node mask size %d, previous plan has %d", cs.Name, ErrPlanChanged, famName(f), masks[f], pm)
+			pl.errorf("cluster %s: %w: %s node mask size %d, previous plan has %d", quote(cs.Name), ErrPlanChanged, famName(f), masks[f], pm)
 		}
 	}
 }

@@ -118,8 +118,6 @@ func TestNewPlanProblems(t *testing.T) {
 			[]problem{{mesh.ErrInvalidPrefixLength, []string{"serviceCIDRPrefixLengthV6 129"}}}},
 		{"no pod range and no pod pool", mesh.Spec{Pools: ipam.Pools{Services: pfx("10.96.0.0/12")}, Clusters: []mesh.ClusterSpec{cl("tokyo", 1)}},
 			[]problem{{mesh.ErrNoPodCIDR, []string{`"tokyo"`}}}},
-		{"no service range and no service pool", mesh.Spec{Pools: ipam.Pools{Pods: pfx("10.0.0.0/8")}, Clusters: []mesh.ClusterSpec{cl("tokyo", 1)}},
-			[]problem{{mesh.ErrNoServiceCIDR, []string{`"tokyo"`}}}},
 		{"no service pool of the cluster's family", mesh.Spec{Pools: ipam.Pools{Pods: pfx("fd00::/96"), Services: pfx("10.96.0.0/12")}, Clusters: []mesh.ClusterSpec{cl("tokyo", 1)}},
 			[]problem{{mesh.ErrNoServiceCIDR, []string{`"tokyo"`}}}},
 		{"host bits set", mesh.Spec{Pools: ipam.Pools{Pods: pfx("10.0.0.1/8"), Services: pfx("10.96.0.0/12")}, Clusters: []mesh.ClusterSpec{
@@ -185,6 +183,7 @@ func TestOverlapErrorParts(t *testing.T) {
 	want := mesh.OverlapError{
 		Cluster: "tokyo", Kind: mesh.KindPodCIDR, Prefix: netip.MustParsePrefix("10.245.0.0/16"),
 		OtherCluster: "hk", OtherKind: mesh.KindPodCIDR, OtherPrefix: netip.MustParsePrefix("10.245.0.0/16"),
+		Holders: 2, HolderClusters: 2,
 	}
 	if *oe != want || oe.Warning() {
 		t.Errorf("OverlapError %+v, want %+v (not a warning)", *oe, want)

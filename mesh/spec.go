@@ -30,7 +30,10 @@ const (
 type Spec struct {
 	// MaxConnectedClusters is 255 or 511 for the whole mesh; 0 means 255.
 	MaxConnectedClusters int `json:"maxConnectedClusters,omitempty"`
-	// Pools are where missing pod and service CIDRs are taken from, in order.
+	// Pools are where missing pod and service CIDRs are taken from, in order. Service
+	// pools are optional: without one, no service ranges are planned (only pod CIDRs must
+	// be unique across a ClusterMesh; service CIDRs may overlap), and a cluster has the
+	// service ranges it pins, or none.
 	Pools ipam.Pools `json:"pools,omitzero"`
 	// Defaults size the ranges the planner assigns.
 	Defaults Defaults `json:"defaults,omitzero"`
@@ -71,8 +74,11 @@ type ClusterSpec struct {
 	// PodCIDRs pin the cluster-pool pod ranges. For each IP family the pod pools offer
 	// and PodCIDRs lack, the planner assigns one.
 	PodCIDRs []netip.Prefix `json:"podCIDRs,omitempty"`
-	// ServiceCIDRs pin the service ranges. For each IP family of the cluster's pod ranges
-	// that ServiceCIDRs lack and the service pools offer, the planner assigns one.
+	// ServiceCIDRs pin the service ranges (optional). For each IP family of the
+	// cluster's pod ranges that ServiceCIDRs lack and the service pools offer, the
+	// planner assigns one; without service pools it assigns none. Service ranges of
+	// different clusters may overlap (a warning); they may not overlap node or pod
+	// ranges.
 	ServiceCIDRs []netip.Prefix `json:"serviceCIDRs,omitempty"`
 	// MaxNodes is the number of nodes the pod ranges must hold (0 = no requirement). An
 	// assigned pod CIDR is then the smallest block with 2^(nodeMask-prefix) >= MaxNodes.

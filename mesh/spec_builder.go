@@ -28,7 +28,8 @@ func (b *SpecBuilder) PodPools(pools ...netip.Prefix) *SpecBuilder {
 	return b
 }
 
-// ServicePools appends pools for service CIDRs, searched in the order added.
+// ServicePools appends pools for service CIDRs, searched in the order added. They are
+// optional: a spec without service pools plans no service ranges.
 func (b *SpecBuilder) ServicePools(pools ...netip.Prefix) *SpecBuilder {
 	b.spec.Pools.Services = append(b.spec.Pools.Services, pools...)
 	return b

@@ -92,7 +92,10 @@ func TestParsePlanRejects(t *testing.T) {
 	for _, tc := range []struct{ name, doc string }{
 		{"unknown field", `{"maxConnectedClusters":255,"clusters":[],"extra":1}`},
 		{"cluster without id", `{"maxConnectedClusters":255,"clusters":[{"name":"a","podCIDRs":["10.0.0.0/16"],"serviceCIDRs":["10.96.0.0/20"]}]}`},
-		{"cluster without services", `{"maxConnectedClusters":255,"clusters":[{"name":"a","id":1,"podCIDRs":["10.0.0.0/16"]}]}`},
+		{"cluster without pods", `{"maxConnectedClusters":255,"clusters":[{"name":"a","id":1,"serviceCIDRs":["10.96.0.0/20"]}]}`},
+		{"case variant of a field", `{"maxConnectedClusters":255,"clusters":[{"Name":"a","id":1,"podCIDRs":["10.0.0.0/16"]}]}`},
+		{"two documents", "{\"maxConnectedClusters\":255,\"clusters\":[]}\n---\n{\"maxConnectedClusters\":511}"},
+		{"larger than MaxSpecSize", `{"maxConnectedClusters":255,"clusters":[]}` + strings.Repeat(" ", mesh.MaxSpecSize)},
 		{"overlapping clusters", `{"maxConnectedClusters":255,"clusters":[
 			{"name":"a","id":1,"podCIDRs":["10.0.0.0/16"],"serviceCIDRs":["10.96.0.0/20"]},
 			{"name":"b","id":2,"podCIDRs":["10.0.0.0/16"],"serviceCIDRs":["10.96.16.0/20"]}]}`},

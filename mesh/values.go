@@ -15,12 +15,15 @@ import (
 //	ipam.operator.clusterPoolIPv6PodCIDRList / clusterPoolIPv6MaskSize (with IPv6)
 //	ipv4.enabled, ipv6.enabled
 //
+// Service ranges are not chart values (they are the kube-apiserver's
+// --service-cluster-ip-range), so none is written, whether the plan has them or not.
+//
 // Lists are []any of strings and numbers are int, as Helm reads them from YAML. It returns
 // an error wrapping ErrClusterNotPlanned for an unknown name.
 func (p *Plan) HelmValues(name string) (map[string]any, error) {
 	i, ok := p.index[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrClusterNotPlanned, name)
+		return nil, fmt.Errorf("%w: %s", ErrClusterNotPlanned, quote(name))
 	}
 	c := &p.clusters[i]
 	v4, v6 := c.PodCIDRsOf(false), c.PodCIDRsOf(true)

@@ -4,7 +4,10 @@
 //	meshplan -f SPEC [-previous PLAN.json] [-o json|yaml|values|mermaid] [-cluster NAME]
 //
 // It prints the plan on stdout. For an invalid spec it prints nothing on stdout, one line
-// per problem on stderr, and exits with status 1. Usage errors exit with status 2.
+// per problem on stderr (at most mesh.MaxReportedProblems, then a count of the rest), and
+// exits with status 1. Spec and plan files larger than mesh.MaxSpecSize (1 MiB) are
+// refused. Service ranges are planned only when the spec has service pools; without them
+// a cluster keeps the serviceCIDRs it pins, or has none. Usage errors exit with status 2.
 package main
 
 import (
@@ -73,8 +76,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// readDocument reads a spec or plan file, at most mesh.MaxSpecSize bytes of it: a larger
+// file (or an endless one such as /dev/zero) is refused without reading it all.
+func readDocument(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, mesh.MaxSpecSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > mesh.MaxSpecSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes (mesh.MaxSpecSize)", path, mesh.MaxSpecSize)
+	}
+	return data, nil
+}
+
 func makePlan(specPath, prevPath string) (*mesh.Plan, error) {
-	data, err := os.ReadFile(specPath)
+	data, err := readDocument(specPath)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +105,7 @@ func makePlan(specPath, prevPath string) (*mesh.Plan, error) {
 	}
 	var opts mesh.PlanOptions
 	if prevPath != "" {
-		data, err := os.ReadFile(prevPath)
+		data, err := readDocument(prevPath)
 		if err != nil {
 			return nil, err
 		}

@@ -30,6 +30,10 @@ func TestGolden(t *testing.T) {
 		{"growth keeps the previous plan", []string{"-f", "testdata/grow.yaml", "-previous", "testdata/golden/seed.json"}, 0, "grow.json", ""},
 		{"growth from the yaml plan", []string{"-f", "testdata/grow.yaml", "-previous", "testdata/golden/seed.plan.yaml"}, 0, "grow.json", ""},
 		{"invalid spec", []string{"-f", "testdata/invalid.yaml"}, 1, "", "invalid.stderr"},
+		{"pods only", []string{"-f", "testdata/pods-only.yaml"}, 0, "pods-only.json", ""},
+		{"pods only values", []string{"-f", "testdata/pods-only.yaml", "-o", "values", "-cluster", "hk"}, 0, "pods-only.values-hk.yaml", "pods-only.values-hk.stderr"},
+		{"growth of a pods-only plan", []string{"-f", "testdata/pods-only.yaml", "-previous", "testdata/golden/pods-only.json"}, 0, "pods-only.json", ""},
+		{"case variants and a second document", []string{"-f", "testdata/case-variants.yaml"}, 1, "", "case-variants.stderr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -103,6 +107,58 @@ func TestUsageAndRuntimeErrors(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), tc.stderr) {
 				t.Errorf("stderr %q does not mention %q", stderr.String(), tc.stderr)
+			}
+		})
+	}
+}
+
+// TestHostileSpecs runs meshplan on the spec attacks of issue 16: each fails with a clear
+// message whose size does not grow with the input.
+func TestHostileSpecs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	var repeated strings.Builder
+	repeated.WriteString("pools: {pods: [10.240.0.0/12]}\nclusters:\n- name: a\n  nodeCIDRs:\n")
+	for repeated.Len() < 57<<10 {
+		repeated.WriteString("  - 10.13.0.0/16\n")
+	}
+	huge := strings.Repeat("x", 5<<20)
+	under := 1<<20 - 1024
+	for _, tc := range []struct {
+		name, path, stderr string
+	}{
+		{"endless input", "/dev/zero", "larger than 1048576 bytes"},
+		{"57 KB of repeated node CIDRs", write("repeated.yaml", repeated.String()), "held by 3"},
+		{"a 5 MB name", write("name.yaml", "clusters: [{name: "+huge+"}]\n"), "larger than 1048576 bytes"},
+		{"a 1 MB name", write("name1.yaml", "pools: {pods: [10.240.0.0/12]}\nclusters: [{name: "+huge[:under]+"}]\n"), "(1047552 bytes)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.path == "/dev/zero" {
+				if _, err := os.Stat(tc.path); err != nil {
+					t.Skip("no /dev/zero here")
+				}
+			}
+			var stdout, stderr bytes.Buffer
+			if status := run([]string{"-f", tc.path}, &stdout, &stderr); status != 1 {
+				t.Fatalf("status %d, want 1; stderr:\n%.2000s", status, stderr.String())
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("stdout not empty on failure")
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr %.2000q does not mention %q", stderr.String(), tc.stderr)
+			}
+			if n := stderr.Len(); n > 64<<10 {
+				t.Errorf("stderr has %d bytes, want < 64 KiB", n)
+			}
+			if n := strings.Count(stderr.String(), "\n"); n > 101 {
+				t.Errorf("stderr has %d lines, want at most 101", n)
 			}
 		})
 	}
