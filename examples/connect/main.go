@@ -25,6 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"os/signal"
 	"strings"
 	"time"
@@ -56,6 +57,9 @@ func (c *clusterFlags) Set(s string) error {
 
 // run is the whole program, for tests: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The logger and the progress callback both write to stderr, from the goroutines
+	// Connect works on the clusters with.
+	stderr = &lockedWriter{w: stderr}
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var clusters clusterFlags
@@ -216,4 +220,16 @@ func printStatus(w io.Writer, st *clustermesh.State) {
 		fmt.Fprintf(w, "%s\t%s\t%s\tapiserver %d/%d ready\tpeers %s\n", c.Cluster, c.ServiceType,
 			strings.Join(eps, ","), c.APIServer.Ready, c.APIServer.Desired, strings.Join(peers, ","))
 	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
