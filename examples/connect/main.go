@@ -25,9 +25,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 	"os/signal"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
