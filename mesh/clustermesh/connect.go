@@ -28,14 +28,14 @@ type member struct {
 	chart           *chart.Chart
 	deployed        map[string]any // user-supplied values of the last release revision, nil if none
 	deployedVersion string         // chart version of the last revision, "" if none
-	live            *LiveCluster
-	ca              *CA  // the cluster's CA after assignment
-	hasCA           bool // the cluster already had a cilium-ca Secret
+	ca              *CA            // the cluster's CA after assignment
+	hasCA           bool           // the cluster already had a cilium-ca Secret
 	certs           map[string]*corev1.Secret
 	st              ServiceType
 	enable          map[string]any // EnableValues + caValues
 	svc             *corev1.Service
 	access          *Access
+	final           map[string]any // the connect step's values
 	report          ClusterReport
 }
 
@@ -204,16 +204,11 @@ func run(ctx context.Context, targets []Target, o *ConnectOptions, connect bool)
 		}
 		return report(ms), nil
 	}
-	finals := make([]map[string]any, len(ms))
 	for i, m := range ms {
-		finals[i] = m.values(true, ms, links[i])
-	}
-	idx := map[*member]int{}
-	for i, m := range ms {
-		idx[m] = i
+		m.final = m.values(true, ms, links[i])
 	}
 	if err := each(func(m *member) error {
-		vals := finals[idx[m]]
+		vals := m.final
 		progress(m, StepConnect, fmt.Sprintf("peers %v", m.report.Peers))
 		res, err := helmsdk.InstallOrUpgrade(ctx, m.t.Config, m.chart, vals, helmOpts(m))
 		if err != nil {
@@ -301,7 +296,7 @@ func (m *member) read(ctx context.Context, o *ConnectOptions, en EnableOptions) 
 		return fmt.Errorf("cluster %q: %w", name, err)
 	}
 	if live != nil {
-		m.live, m.deployed, m.deployedVersion = live, live.Values, live.ChartVersion
+		m.deployed, m.deployedVersion = live.Values, live.ChartVersion
 		if err := checkIdentity(m.t.Cluster, en.MaxConnectedClusters, live); err != nil {
 			return err
 		}
