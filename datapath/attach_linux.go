@@ -43,9 +43,9 @@ func (d *Datapath) Attach(h Hook, ifindex int) (link.Link, error) {
 	switch h {
 	case HookXDP:
 		l, err = link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifindex})
-	case HookTCIngress:
+	case HookTCIngress, HookEgressSteer, HookEgressRevSNAT:
 		l, err = link.AttachTCX(link.TCXOptions{Program: prog, Interface: ifindex, Attach: ebpf.AttachTCXIngress})
-	case HookTCEgress:
+	case HookTCEgress, HookEgressSNAT:
 		l, err = link.AttachTCX(link.TCXOptions{Program: prog, Interface: ifindex, Attach: ebpf.AttachTCXEgress})
 	}
 	if err != nil {
@@ -91,6 +91,12 @@ func (d *Datapath) programFor(h Hook) *ebpf.Program {
 		return d.objs.CikTcLb
 	case HookTCEgress:
 		return d.objs.CikTcRevnat
+	case HookEgressSteer:
+		return d.egw.CikEgwSteer
+	case HookEgressSNAT:
+		return d.egw.CikEgwSnat
+	case HookEgressRevSNAT:
+		return d.egw.CikEgwRevsnat
 	}
 	return nil
 }

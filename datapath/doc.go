@@ -1,12 +1,13 @@
 // Package datapath ships ciliumkit's own small BPF programs and programs their eBPF maps
 // from typed Go APIs. The optional thin agent (examples/thin-agent) uses it to make a plain
-// Linux node reach the mesh's services; the package also programs the egress gateway LPM
-// map and the L2 responder map that answers ARP for LB IPs.
+// Linux node reach the mesh's services; the package also carries the egress gateway
+// datapath (programs, LPM map and connection table; examples/egress-gateway is an agent
+// that drives it) and programs the L2 responder map that answers ARP for LB IPs.
 //
 // # Programs
 //
 // lb.c (built with clang-14 through bpf2go; lb_bpfel.go and lb_bpfel.o are generated and
-// committed) holds three programs, IPv4 only:
+// committed) holds three programs, IPv4 only, and egressgw.c three more (below):
 //
 //   - XDPProgram: for an Ethernet/IPv4 TCP or UDP packet whose (destination address,
 //     destination port, protocol) is a programmed frontend, pick a backend with Maglev on
@@ -23,6 +24,61 @@
 //     whose headers are not linear passes untouched.
 //   - TCEgressProgram: reverse NAT for TC egress: a packet whose (source address, source
 //     port, protocol) is a programmed backend gets its frontend's VIP and port as source.
+//
+// egressgw.c (built the same way into egressgw_bpfel.go and egressgw_bpfel.o) holds the
+// egress gateway programs, IPv4 only, driven by the egress map (cik_egress_v4, shared
+// with lb.c's object) that SyncEgress programs:
+//
+//   - EgressSteerProgram (HookEgressSteer: TC ingress of the host side of every pod
+//     interface, on every node): a packet whose {source, destination} matches an entry
+//     is dropped for gateway 0.0.0.0, passed to the stack for an excluded CIDR (0.0.0.1)
+//     or when the gateway is this node (SetEgressNodeIP), and otherwise sent to the
+//     gateway node as the next hop: a FIB lookup of the gateway IP (bpf_fib_lookup)
+//     gives the interface and MAC addresses, the TTL is decremented and the packet is
+//     redirected (bpf_redirect, or bpf_redirect_neigh when the gateway's MAC is not yet
+//     resolved), its source and destination untouched, with EgressSteerMark set. The
+//     gateway must be on-link (the route to it must not go through a router; otherwise
+//     the router would deliver the packet without the gateway) and the node must
+//     forward IPv4: anything else is dropped and counted (DroppedNoRoute).
+//   - EgressSNATProgram (HookEgressSNAT: TC egress of a node's uplink): TCP and UDP of an
+//     entry whose gateway is this node get the entry's egress IP as source. The source
+//     port is kept when no other flow holds it for the same egress IP and destination,
+//     else one of 31 ports hashed from the flow in [1024, 65535] is taken. The flow is
+//     recorded in both directions in the connection table. Matched packets that cannot
+//     be SNATed (other protocols, IP fragments, an entry without egress IP, no free
+//     port) are dropped, and so are packets of an entry naming another gateway, or
+//     none, that this node did not steer (no EgressSteerMark): a worker that still
+//     steers to a gateway which has already handed its endpoints to another one. Nothing
+//     of a matched flow leaves a node with the pod's own address.
+//   - EgressRevSNATProgram (HookEgressRevSNAT: TC ingress of the gateway's uplink):
+//     replies to an egress IP and port in the connection table get the pod's address and
+//     port back as destination; the gateway's stack then routes them to the pod's node.
+//
+// The egress programs pull headers into the skb's linear area when they are not there.
+// Their packet counters are read with EgressCounters.
+//
+// Why ciliumkit's own SNAT and not the kernel's: the kernel's NAT (nftables or iptables
+// masquerade, with BPF only classifying) would need a userspace tool and a second rule
+// set kept in step with the egress map on every gateway, would interact with whatever
+// firewall the node already runs, and is not what Cilium does (its egress gateway
+// SNATs in BPF). Doing both sides in BPF keeps one source of truth (the LPM map, with
+// the same entries on every node), needs no package beyond the kernel, and lets a
+// restarted agent resume from pinned maps with every flow intact. The cost is a
+// deliberately small NAT: TCP and UDP only, no ICMP error translation, no IP fragments,
+// no per-state timeouts (entries leave the LRU table when it is full, or by
+// PruneEgressConnections). Steering redirects to the gateway as the next hop instead of
+// encapsulating (Cilium uses its VXLAN/Geneve tunnel): no MTU overhead and no
+// decapsulation, at the price of requiring the gateway on the same L2 segment. Replies
+// return by ordinary routing, so the gateway must route the pods' ranges to their nodes
+// (native routing), must own the egress IP on its uplink (to answer ARP for it; the
+// seed's egress-ip-assign pod does this) and should not send ICMP redirects
+// (net.ipv4.conf.*.send_redirects=0: it forwards out of the interface the packet came
+// in by). When a gateway fails over, flows it was carrying break (the new gateway has
+// no state for them), as in Cilium; new flows leave through the new gateway. Unlike
+// Cilium, which leaves traffic to cluster endpoints (pods, nodes) alone whatever the
+// policy says, the programs know only the map: a policy's destinations should exclude
+// the cluster's pod and node ranges (egress/plancheck reports destinations covering pod
+// ranges).
 //
 // The reverse NAT is stateless (no connection tracking): it keys on the backend, so a
 // backend (address, port, protocol) may belong to one frontend only; Sync and
@@ -53,6 +109,18 @@
 //     /32); destination IPv4 (4, network order, masked). Value (8 bytes): egress IP,
 //     gateway IP (4 each, network order); gateway 0.0.0.0 drops, 0.0.0.1 marks an
 //     excluded CIDR. Written by SyncEgress.
+//   - cik_egw_nat, LRU hash, Options.MaxEgressConnections entries: the egress gateway
+//     connection table, two entries per flow. Key (16 bytes): source, destination (4
+//     each, network order), source port, destination port (2 each, network order), IP
+//     protocol (1), direction (1: 0 = the flow as the pod sent it, 1 = a reply as it
+//     reaches the gateway: external source, egress IP and port as destination), pad
+//     (2). Value (16 bytes): address (4, network order) and port (2, network order) the
+//     direction is rewritten to (egress IP and port, or the pod's), pad (2), time of the
+//     latest packet uint64 (CLOCK_MONOTONIC ns). Read with EgressConnections.
+//   - cik_egw_cfg, array of 1. Value (8 bytes): this node's IP (4, network order; 0 =
+//     none), flags uint32 (zero). Written by SetEgressNodeIP.
+//   - cik_egw_stats, per-CPU array of 11 uint64 counters (EgressCounters, in its field
+//     order).
 //   - cik_l2resp_v4, hash, Options.MaxL2Responders entries. Key (8 bytes): IPv4 address
 //     (4, network order), ifindex uint32. Value (16 bytes): replies sent uint64 (counted
 //     by the XDP program, kept by SyncL2Responders), MAC address (6 bytes, wire order),
@@ -78,7 +146,8 @@
 // # Operating systems
 //
 // The package builds on every GOOS. Loading and attaching the programs and every map
-// operation need Linux (files *_linux.go; the generated lb_bpfel.go is Linux-only too):
+// operation need Linux (files *_linux.go; the generated lb_bpfel.go and
+// egressgw_bpfel.go are Linux-only too):
 // elsewhere Load returns an error wrapping errors.ErrUnsupported, after validating its
 // options, and so do Attach and the map methods (*_other.go). The types, validation,
 // encoding and planning of what to write are pure Go and the same everywhere. On Linux

@@ -17,9 +17,19 @@ const (
 	HookTCIngress
 	// HookTCEgress runs TCEgressProgram (reverse NAT) on TC egress.
 	HookTCEgress
+	// HookEgressSteer runs EgressSteerProgram on TC ingress of an interface pod traffic
+	// enters the node by (the host side of a pod's veth), on every node.
+	HookEgressSteer
+	// HookEgressSNAT runs EgressSNATProgram on TC egress of a gateway node's uplink (the
+	// interface traffic leaves the cluster by).
+	HookEgressSNAT
+	// HookEgressRevSNAT runs EgressRevSNATProgram on TC ingress of a gateway node's
+	// uplink (where replies to the egress IP arrive).
+	HookEgressRevSNAT
 )
 
-// String returns "xdp", "tc-ingress" or "tc-egress".
+// String returns "xdp", "tc-ingress", "tc-egress", "egress-steer", "egress-snat" or
+// "egress-revsnat".
 func (h Hook) String() string {
 	switch h {
 	case HookXDP:
@@ -28,6 +38,12 @@ func (h Hook) String() string {
 		return "tc-ingress"
 	case HookTCEgress:
 		return "tc-egress"
+	case HookEgressSteer:
+		return "egress-steer"
+	case HookEgressSNAT:
+		return "egress-snat"
+	case HookEgressRevSNAT:
+		return "egress-revsnat"
 	}
 	return fmt.Sprintf("hook(%d)", uint8(h))
 }

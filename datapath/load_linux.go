@@ -10,9 +10,11 @@ import (
 	"github.com/ciliumkit/ciliumkit/datapath/maglev"
 )
 
-// kernel is what Load loads on Linux: the programs and maps.
+// kernel is what Load loads on Linux: the programs and maps of lb.c (objs) and of
+// egressgw.c (egw, which uses objs' egress map).
 type kernel struct {
 	objs lbObjects
+	egw  egressgwObjects
 }
 
 // Load loads the BPF programs and creates (or, with Options.PinDir, reuses) their maps,
@@ -66,16 +68,51 @@ func Load(opts *Options) (*Datapath, error) {
 		}
 		return nil, fmt.Errorf("datapath: load BPF objects (pin dir %q): %w", o.PinDir, err)
 	}
+	if err := d.loadEgressGateway(&o); err != nil {
+		d.objs.Close()
+		return nil, err
+	}
 	d.maglev, _ = maglev.New(o.MaglevTableSize) // size checked by withDefaults
 	if d.st, err = d.readState(); err != nil {
-		d.objs.Close()
+		d.Close()
 		return nil, err
 	}
 	return d, nil
 }
 
+// loadEgressGateway loads egressgw.c's programs and maps, handing them lb.c's egress map.
+func (d *Datapath) loadEgressGateway(o *Options) error {
+	spec, err := loadEgressgw()
+	if err != nil {
+		return fmt.Errorf("datapath: load embedded egress gateway BPF object: %w", err)
+	}
+	var ms egressgwMapSpecs
+	if err := spec.Assign(&ms); err != nil {
+		return fmt.Errorf("datapath: assign egress gateway map specs: %w", err)
+	}
+	ms.CikEgressV4.MaxEntries = o.MaxEgress
+	ms.CikEgwNat.MaxEntries = o.MaxEgressConnections
+	copts := &ebpf.CollectionOptions{
+		Maps:            ebpf.MapOptions{PinPath: o.PinDir},
+		MapReplacements: map[string]*ebpf.Map{"cik_egress_v4": d.objs.CikEgressV4},
+	}
+	if o.PinDir == "" {
+		for _, m := range spec.Maps {
+			m.Pinning = ebpf.PinNone
+		}
+	}
+	if err := spec.LoadAndAssign(&d.egw, copts); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return fmt.Errorf("datapath: BPF verifier rejected an egress gateway program: %+v", ve)
+		}
+		return fmt.Errorf("datapath: load egress gateway BPF objects (pin dir %q): %w", o.PinDir, err)
+	}
+	return nil
+}
+
 // Close closes the programs and maps. Pinned maps keep their contents.
-func (d *Datapath) Close() error { return d.objs.Close() }
+func (d *Datapath) Close() error { return errors.Join(d.egw.Close(), d.objs.Close()) }
 
 // XDPProgram returns the XDP service load balancer (DNAT to a backend, XDP_PASS; frontend
 // without backends: XDP_DROP), which also answers ARP for L2 responder addresses

@@ -51,18 +51,7 @@ struct revnat_val {
 	__u32 svc_id;
 };
 
-// Egress gateway LPM key: prefixlen counts the 32 bits of saddr plus the destination
-// prefix length.
-struct egress_key {
-	__u32 prefixlen;
-	__be32 saddr;
-	__be32 daddr;
-};
-
-struct egress_val {
-	__be32 egress_ip;
-	__be32 gateway_ip;
-};
+#include "egress_types.h"
 
 // L2 responder: an IP to answer ARP for on an interface, the MAC address to answer
 // with, and how many replies were sent.
@@ -113,14 +102,7 @@ struct {
 	__uint(pinning, CIK_PIN_BY_NAME);
 } cik_lb_maglev SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct egress_key);
-	__type(value, struct egress_val);
-	__uint(pinning, CIK_PIN_BY_NAME);
-} cik_egress_v4 SEC(".maps");
+#include "egress_map.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

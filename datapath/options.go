@@ -17,6 +17,9 @@ const (
 	DefaultMaxEgress = 16384
 	// DefaultMaxL2Responders is the capacity of the L2 responder map.
 	DefaultMaxL2Responders = 4096
+	// DefaultMaxEgressConnections is the capacity of the egress gateway connection table
+	// (two entries per SNATed flow, so 32768 flows).
+	DefaultMaxEgressConnections = 65536
 )
 
 // Options configures Load. The zero value (or nil) selects every default and no pinning.
@@ -43,6 +46,10 @@ type Options struct {
 	// MaxL2Responders is the number of (IP, ifindex) L2 responder entries, in [1, 1<<24].
 	// Zero means DefaultMaxL2Responders.
 	MaxL2Responders uint32
+	// MaxEgressConnections is the number of entries of the egress gateway connection
+	// table, an LRU hash preallocated at load (about 100 bytes of kernel memory each),
+	// in [2, 1<<24]; each SNATed flow takes two. Zero means DefaultMaxEgressConnections.
+	MaxEgressConnections uint32
 }
 
 // withDefaults returns a copy of o with defaults filled in, or an error naming the first
@@ -62,6 +69,7 @@ func (o *Options) withDefaults() (Options, error) {
 	def(&r.MaxBackends, DefaultMaxBackends)
 	def(&r.MaxEgress, DefaultMaxEgress)
 	def(&r.MaxL2Responders, DefaultMaxL2Responders)
+	def(&r.MaxEgressConnections, DefaultMaxEgressConnections)
 	if err := maglev.ValidateSize(r.MaglevTableSize); err != nil {
 		return r, fmt.Errorf("%w: MaglevTableSize: %w", ErrInvalidOptions, err)
 	}
@@ -71,10 +79,14 @@ func (o *Options) withDefaults() (Options, error) {
 	}{
 		{"MaxServices", r.MaxServices}, {"MaxBackends", r.MaxBackends},
 		{"MaxEgress", r.MaxEgress}, {"MaxL2Responders", r.MaxL2Responders},
+		{"MaxEgressConnections", r.MaxEgressConnections},
 	} {
 		if f.v > 1<<24 {
 			return r, fmt.Errorf("%w: %s = %d, want at most %d", ErrInvalidOptions, f.name, f.v, 1<<24)
 		}
+	}
+	if r.MaxEgressConnections < 2 {
+		return r, fmt.Errorf("%w: MaxEgressConnections = %d, want at least 2 (one flow)", ErrInvalidOptions, r.MaxEgressConnections)
 	}
 	return r, nil
 }

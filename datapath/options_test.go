@@ -9,7 +9,7 @@ import (
 
 // Load checks its options before it touches the kernel, on every OS.
 func TestLoadRejectsBadOptions(t *testing.T) {
-	for _, o := range []Options{{MaglevTableSize: 1000}, {MaxServices: 1<<24 + 1}} {
+	for _, o := range []Options{{MaglevTableSize: 1000}, {MaxServices: 1<<24 + 1}, {MaxEgressConnections: 1}, {MaxEgressConnections: 1<<24 + 1}} {
 		if _, err := Load(&o); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("Load(%+v) = %v, want ErrInvalidOptions", o, err)
 		}
@@ -25,7 +25,7 @@ func TestOptionsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Options{MaglevTableSize: maglev.DefaultSize, MaxServices: DefaultMaxServices, MaxBackends: DefaultMaxBackends,
-		MaxEgress: DefaultMaxEgress, MaxL2Responders: DefaultMaxL2Responders}
+		MaxEgress: DefaultMaxEgress, MaxL2Responders: DefaultMaxL2Responders, MaxEgressConnections: DefaultMaxEgressConnections}
 	if o != want {
 		t.Errorf("defaults %+v, want %+v", o, want)
 	}

@@ -13,6 +13,14 @@ type Gateway struct {
 	IP netip.Addr
 	// EgressIP is the address the gateway SNATs traffic to.
 	EgressIP netip.Addr
+	// Down marks a gateway that cannot carry traffic (its node is not ready, its agent
+	// stopped, or no node matches its selector). The zero value (false) is up. Down
+	// gateways keep their place in the IP order, so the endpoints of the gateways that
+	// are up keep their gateway; only the endpoints Cilium assigns to a down gateway move,
+	// to the gateway at FNV-32a(uid) mod M among the M gateways that are up. Cilium
+	// itself has no such failover: it keeps a gateway without a node in the set, and its
+	// endpoints' traffic is dropped.
+	Down bool
 }
 
 // Endpoint is a pod selected by a policy.
@@ -26,15 +34,19 @@ type Endpoint struct {
 
 // SelectGateway returns the gateway of an endpoint as Cilium picks it: gateways sorted by
 // IP, the endpoint's gateway at index FNV-32a(uid) mod N; with one gateway, that one.
-// gateways is not modified.
+// When that gateway is Down, the endpoint's gateway is picked the same way among the
+// gateways that are up (see Gateway.Down). It returns an error wrapping ErrNoGateways
+// when gateways is empty or every gateway is down. gateways is not modified.
 func SelectGateway(uid string, gateways []Gateway) (Gateway, error) {
-	switch len(gateways) {
-	case 0:
+	if len(gateways) == 0 {
 		return Gateway{}, fmt.Errorf("%w: endpoint %q", ErrNoGateways, uid)
-	case 1:
-		return gateways[0], nil
 	}
-	return pick(uid, sortedByIP(gateways)), nil
+	sorted := sortedByIP(gateways)
+	gw, ok := pickUp(uid, sorted, upOf(sorted))
+	if !ok {
+		return Gateway{}, fmt.Errorf("%w up: endpoint %q, %d gateways down", ErrNoGateways, uid, len(gateways))
+	}
+	return gw, nil
 }
 
 // sortedByIP returns a copy of gateways sorted by IP, as Cilium orders them.
@@ -42,6 +54,17 @@ func sortedByIP(gateways []Gateway) []Gateway {
 	sorted := slices.Clone(gateways)
 	slices.SortStableFunc(sorted, func(a, b Gateway) int { return a.IP.Compare(b.IP) })
 	return sorted
+}
+
+// upOf returns the gateways of sorted that are up, in order.
+func upOf(sorted []Gateway) []Gateway {
+	up := make([]Gateway, 0, len(sorted))
+	for _, g := range sorted {
+		if !g.Down {
+			up = append(up, g)
+		}
+	}
+	return up
 }
 
 // pick returns the gateway of endpoint uid among sorted (at least one gateway, sorted by
@@ -55,19 +78,34 @@ func pick(uid string, sorted []Gateway) Gateway {
 	return sorted[h.Sum32()%uint32(len(sorted))]
 }
 
+// pickUp returns the gateway of endpoint uid among sorted (sorted by IP), of which up
+// are the gateways that are up: Cilium's pick, or when that one is down, the pick among
+// up; false when none is up.
+func pickUp(uid string, sorted, up []Gateway) (Gateway, bool) {
+	if len(up) == 0 {
+		return Gateway{}, false
+	}
+	if g := pick(uid, sorted); !g.Down {
+		return g, true
+	}
+	return pick(uid, up), true
+}
+
 // Entries returns the datapath entries of a policy: for each IPv4 address of each
-// endpoint, one entry per destination CIDR through the endpoint's gateway, and one per
-// excluded CIDR with gateway ExcludedCIDR. Without gateways, destination entries get
-// NoGateway (traffic is dropped). Non-IPv4 prefixes are skipped.
+// endpoint, one entry per destination CIDR through the endpoint's gateway (as
+// SelectGateway picks it), and one per excluded CIDR with gateway ExcludedCIDR. Without
+// gateways, or when every gateway is Down, destination entries get NoGateway (traffic is
+// dropped). Non-IPv4 prefixes are skipped.
 func Entries(endpoints []Endpoint, destinations, excluded []netip.Prefix, gateways []Gateway) []Entry {
 	var out []Entry
 	// Once, not per endpoint: the gateways' order and the IPv4 prefixes, masked.
 	sorted := sortedByIP(gateways)
+	up := upOf(sorted)
 	dst, excl := masked4(destinations), masked4(excluded)
 	for _, ep := range endpoints {
-		gw := Gateway{IP: NoGateway(), EgressIP: NoGateway()}
-		if len(sorted) > 0 {
-			gw = pick(ep.UID, sorted)
+		gw, ok := pickUp(ep.UID, sorted, up)
+		if !ok {
+			gw = Gateway{IP: NoGateway(), EgressIP: NoGateway()}
 		}
 		for _, ip := range ep.IPs {
 			if !ip.Is4() {

@@ -6,5 +6,7 @@
 // selector input of every ciliumkit builder.
 //
 // Package egress holds what a node needs at run time (gateway selection and the datapath
-// entries) and imports only the standard library; this package is its Kubernetes side.
+// entries) and imports only the standard library; this package is its Kubernetes side,
+// with egress/plancheck (checks of a policy against a mesh plan before it is applied)
+// and egress/resolve (a policy's datapath entries from the cluster's state).
 package gatewaypolicy
