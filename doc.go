@@ -20,7 +20,9 @@
 //     [github.com/ciliumkit/ciliumkit/ipam/lbipam]: LB IPAM pools, allocator, controller.
 //   - [github.com/ciliumkit/ciliumkit/l2]: L2 announcement policies and lease timing.
 //   - [github.com/ciliumkit/ciliumkit/egress]: egress gateway datapath entries;
-//     [github.com/ciliumkit/ciliumkit/egress/gatewaypolicy]: the CRD builder.
+//     [github.com/ciliumkit/ciliumkit/egress/gatewaypolicy]: the CRD builder;
+//     [github.com/ciliumkit/ciliumkit/egress/plancheck]: checks against a mesh plan;
+//     [github.com/ciliumkit/ciliumkit/egress/resolve]: cluster state to entries, with failover.
 //   - [github.com/ciliumkit/ciliumkit/encryption]: WireGuard and IPsec settings.
 //   - [github.com/ciliumkit/ciliumkit/datapath]: eBPF programs and typed map programming;
 //     [github.com/ciliumkit/ciliumkit/datapath/maglev]: pure-Go Maglev.
