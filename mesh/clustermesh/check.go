@@ -88,7 +88,9 @@ const StepWait Step = "wait"
 
 // Wait polls Check until the mesh is ready or ctx ends. On timeout it returns the
 // last state and an error wrapping ErrNotReady that lists the remaining problems.
-// Transient API errors are retried until ctx ends.
+// Transient API errors are retried until ctx ends. A poll still in flight when ctx ends
+// is left to finish on its own rather than cut off: client-go logs a request whose body
+// read is cancelled through the global klog, and Wait's deadline is its normal end.
 func Wait(ctx context.Context, targets []Target, o *WaitOptions) (*State, error) {
 	if o == nil {
 		o = &WaitOptions{}
@@ -103,7 +105,7 @@ func Wait(ctx context.Context, targets []Target, o *WaitOptions) (*State, error)
 		lastErr error
 	)
 	for {
-		st, err := Check(ctx, targets, o.Topology)
+		st, err := checkUntil(ctx, targets, o.Topology)
 		if err == nil {
 			last, lastErr = st, nil
 			if o.Progress != nil {
@@ -128,5 +130,25 @@ func Wait(ctx context.Context, targets []Target, o *WaitOptions) (*State, error)
 			}
 		case <-time.After(interval):
 		}
+	}
+}
+
+// checkUntil runs Check on a context that is not cancelled with ctx, and returns when it
+// is done or ctx ends, whichever comes first.
+func checkUntil(ctx context.Context, targets []Target, topology Topology) (*State, error) {
+	type result struct {
+		st  *State
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := Check(context.WithoutCancel(ctx), targets, topology)
+		done <- result{st, err}
+	}()
+	select {
+	case r := <-done:
+		return r.st, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
