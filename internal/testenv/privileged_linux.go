@@ -27,4 +27,3 @@ func Privileged() (ok bool, reason string) {
 	}
 	return true, ""
 }
-
