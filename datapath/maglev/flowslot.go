@@ -25,5 +25,5 @@ func flowHash(src, dst netip.AddrPort, proto uint8) uint64 {
 	s, d := src.Addr().As4(), dst.Addr().As4()
 	a := uint64(binary.BigEndian.Uint32(s[:]))<<32 | uint64(binary.BigEndian.Uint32(d[:]))
 	b := uint64(src.Port())<<32 | uint64(dst.Port())<<16 | uint64(proto)
-	return mix64(a ^ mix64(b^flowSeed))
+	return Mix64(a ^ Mix64(b^flowSeed))
 }

@@ -36,7 +36,7 @@ func (b *Backend) hash(seed uint64) uint64 {
 	hi := binary.BigEndian.Uint64(a16[:8])
 	lo := binary.BigEndian.Uint64(a16[8:])
 	pp := uint64(b.Addr.Port())<<8 | uint64(b.Protocol)
-	return mix64(hi ^ mix64(lo^mix64(pp^seed)))
+	return Mix64(hi ^ Mix64(lo^Mix64(pp^seed)))
 }
 
 // Builder builds Maglev lookup tables of M slots. Each backend owns either floor(M/N) or
@@ -126,8 +126,9 @@ func (b *Builder) Fill(table []uint32, backends []Backend) error {
 	}
 }
 
-// mix64 is a 64-bit finalizer (MurmurHash3's fmix64); the BPF programs use the same one.
-func mix64(z uint64) uint64 {
+// Mix64 is the 64-bit finalizer (MurmurHash3's fmix64) that Maglev's permutations and
+// the BPF programs use; package datapath fingerprints tables with it too.
+func Mix64(z uint64) uint64 {
 	z ^= z >> 33
 	z *= 0xff51afd7ed558ccd
 	z ^= z >> 33
