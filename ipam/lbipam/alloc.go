@@ -25,11 +25,15 @@ import (
 //     and deletions that leave it outside every pool: such a Service keeps the address and
 //     its assignment reports ErrNotInPool instead of being given a new one. An address is
 //     released only when the Service is deleted, stops being a managed LoadBalancer, stops
-//     requesting it (lbipam.cilium.io/ips), drops its family, or can no longer share it.
+//     requesting it (lbipam.cilium.io/ips), drops its family, can no longer share it, or
+//     when another writer puts a valid, free address of its family into the Service's
+//     status, which is adopted instead (see Assign; any other address so written is
+//     refused).
 //
 // Pools whose blocks overlap are settled oldest first: the newer pool is conflicting and
 // gives out nothing. Disabled pools give out nothing new and keep what they gave. Each
-// allocation costs O(P + log n) for P pools and n free intervals of the chosen range.
+// allocation of the lowest free address costs O(P) for P pools; a given address costs
+// O(log P + log n) for n free intervals of its range.
 //
 // An Allocator is not safe for concurrent use. The zero value is not usable; call
 // NewAllocator.
@@ -37,28 +41,71 @@ type Allocator struct {
 	pools map[string]*poolState
 	// order holds the pools that give out addresses, in priority order.
 	order []*poolState
-	// ranges holds the blocks of non-conflicting pools (disjoint), by first address.
-	ranges *btree.BTreeG[*poolRange]
-	// used holds every address held by a Service, by address.
-	used *btree.BTreeG[*holding]
+	// ranges holds the blocks of non-conflicting pools (disjoint), sorted by first
+	// address (IPv4 before IPv6); it changes only when pools change.
+	ranges []*poolRange
+	// used holds every address held by a Service.
+	used heldIndex
 	// services holds the Services that hold addresses or were assigned.
-	services map[serviceKey]*serviceState
+	services serviceIndex
 	// sharing indexes held addresses by sharing key, each list sorted.
 	sharing map[string][]netip.Addr
-	// keyH and keyR are reusable search keys, so that lookups do not allocate.
-	keyH holding
-	keyR poolRange
+	// spareH and spareS hold holdings and Service states not yet handed out, allocated
+	// in batches so that a bulk assignment does not allocate once per Service;
+	// droppedH holds released holdings, handed out again first.
+	spareH   []holding
+	droppedH []*holding
+	spareS   []serviceState
+	// spareIPs backs the IPs of Assignments (resultIPs).
+	spareIPs []netip.Addr
 }
 
-// holdingKey returns a search key for ip in used; valid until the next call.
-func (a *Allocator) holdingKey(ip netip.Addr) *holding {
-	a.keyH.ip = ip
-	return &a.keyH
-}
+// allocBatch is how many holdings or Service states the allocator allocates at once.
+const allocBatch = 64
 
 // held returns the holding of ip.
 func (a *Allocator) held(ip netip.Addr) (*holding, bool) {
-	return a.used.Get(a.holdingKey(ip))
+	h := a.used.get(ip)
+	return h, h != nil
+}
+
+// newHolding returns a holding of ip by s alone.
+func (a *Allocator) newHolding(ip netip.Addr, s *serviceState) *holding {
+	var h *holding
+	if n := len(a.droppedH); n > 0 {
+		h = a.droppedH[n-1]
+		a.droppedH = a.droppedH[:n-1]
+	} else {
+		if len(a.spareH) == 0 {
+			a.spareH = make([]holding, allocBatch)
+		}
+		h = &a.spareH[0]
+		a.spareH = a.spareH[1:]
+	}
+	*h = holding{ip: ip, sharingKey: s.req.SharingKey}
+	h.one[0] = s
+	h.holders = h.one[:1:1]
+	return h
+}
+
+// dropHolding forgets h, which no Service holds any more.
+func (a *Allocator) dropHolding(h *holding) {
+	a.used.remove(h.ip)
+	*h = holding{}
+	a.droppedH = append(a.droppedH, h)
+}
+
+// newService returns the state of a Service not seen before.
+func (a *Allocator) newService(key serviceKey) *serviceState {
+	if len(a.spareS) == 0 {
+		a.spareS = make([]serviceState, allocBatch)
+	}
+	s := &a.spareS[0]
+	a.spareS = a.spareS[1:]
+	s.key = key
+	s.ips = s.ipBuf[:0]
+	s.ports = s.portBuf[:0]
+	return s
 }
 
 // serviceKey names a Service.
@@ -100,20 +147,17 @@ type poolRange struct {
 type holding struct {
 	ip         netip.Addr
 	sharingKey string
-	holders    []*serviceState
+	// holders starts out as one[:1], so that an address held by one Service needs no
+	// second allocation.
+	holders []*serviceState
+	one     [1]*serviceState
 }
-
-func lessPoolRange(a, b *poolRange) bool { return a.first.Less(b.first) }
-func lessHolding(a, b *holding) bool     { return a.ip.Less(b.ip) }
 
 // NewAllocator returns an empty allocator: no pools, no Services.
 func NewAllocator() *Allocator {
 	return &Allocator{
-		pools:    map[string]*poolState{},
-		ranges:   btree.NewG(16, lessPoolRange),
-		used:     btree.NewG(32, lessHolding),
-		services: map[serviceKey]*serviceState{},
-		sharing:  map[string][]netip.Addr{},
+		pools:   map[string]*poolState{},
+		sharing: map[string][]netip.Addr{},
 	}
 }
 
@@ -148,8 +192,8 @@ func (a *Allocator) DeletePool(name string) {
 }
 
 // rebuild settles conflicts, recomputes the priority order and the free space of every
-// non-conflicting range from the held addresses. It costs O(B log B + H log H) for B
-// blocks and H held addresses and runs only when pools change.
+// non-conflicting range from the held addresses. It costs O(B log B + H log(B·F)) for B
+// blocks, H held addresses and F free spans per range, and runs only when pools change.
 func (a *Allocator) rebuild() {
 	byAge := make([]*poolState, 0, len(a.pools))
 	for _, p := range a.pools {
@@ -160,7 +204,7 @@ func (a *Allocator) rebuild() {
 	})
 	accepted := btree.NewG(16, ipam.Range.StartsBefore)
 	owner := map[ipam.Range]string{}
-	a.ranges.Clear(false)
+	a.ranges = a.ranges[:0]
 	a.order = a.order[:0]
 	for _, p := range byAge {
 		p.ranges, p.conflict = nil, nil
@@ -174,21 +218,19 @@ func (a *Allocator) rebuild() {
 			accepted.ReplaceOrInsert(b.bounds)
 			owner[b.bounds] = p.name
 			r := &poolRange{pool: p, alloc: b.alloc, first: b.alloc.First(), free: newFreeSet(b.alloc)}
-			last := b.alloc.Last()
-			a.used.AscendRange(&holding{ip: b.alloc.First()}, &holding{ip: last}, func(h *holding) bool {
-				r.free.take(h.ip)
-				return true
-			})
-			if h, ok := a.held(last); ok {
-				r.free.take(h.ip)
-			}
 			p.ranges = append(p.ranges, r)
-			a.ranges.ReplaceOrInsert(r)
+			a.ranges = append(a.ranges, r)
 		}
 		if !p.disabled {
 			a.order = append(a.order, p)
 		}
 	}
+	slices.SortFunc(a.ranges, func(x, y *poolRange) int { return x.first.Compare(y.first) })
+	a.used.each(func(h *holding) {
+		if r := a.rangeOf(h.ip); r != nil {
+			r.free.take(h.ip)
+		}
+	})
 	// Only valid pools are in order, so a nil selector means the spec has none.
 	slices.SortStableFunc(a.order, func(x, y *poolState) int {
 		if (x.selector != nil) != (y.selector != nil) {
@@ -211,17 +253,22 @@ func (a *Allocator) PoolOrder() []string {
 	return names
 }
 
-// rangeOf returns the non-conflicting range whose allocatable addresses contain ip.
+// rangeOf returns the non-conflicting range whose allocatable addresses contain ip, by
+// binary search over the disjoint ranges.
 func (a *Allocator) rangeOf(ip netip.Addr) *poolRange {
-	var found *poolRange
-	a.keyR.first = ip
-	a.ranges.DescendLessOrEqual(&a.keyR, func(r *poolRange) bool {
-		if r.alloc.Contains(ip) {
-			found = r
+	lo, hi := 0, len(a.ranges)
+	for lo < hi { // find the first range that starts after ip
+		m := int(uint(lo+hi) >> 1)
+		if ip.Less(a.ranges[m].first) {
+			hi = m
+		} else {
+			lo = m + 1
 		}
-		return false
-	})
-	return found
+	}
+	if lo > 0 && a.ranges[lo-1].alloc.Contains(ip) {
+		return a.ranges[lo-1]
+	}
+	return nil
 }
 
 // conflictOf returns an error naming p, the older pool and both blocks when a block of p

@@ -10,8 +10,8 @@ import (
 )
 
 // Reason says why a Service's request is or is not satisfied. The values are Cilium's
-// IPAMRequestSatisfied condition reasons, plus invalid_request, ip_not_in_pool and
-// pool_conflict for cases Cilium does not report.
+// IPAMRequestSatisfied condition reasons, plus invalid_request, ip_not_in_pool,
+// pool_conflict and not_requested for cases Cilium does not report.
 type Reason string
 
 // Reasons of an Assignment, in the order they take precedence when several apply.
@@ -34,6 +34,9 @@ const (
 	ReasonNotInPool Reason = "ip_not_in_pool"
 	// ReasonConflictingPool: a kept address lies only in a conflicting pool.
 	ReasonConflictingPool Reason = "pool_conflict"
+	// ReasonNotRequested: another writer put an address into the Service's status that
+	// the Service does not ask for (Assignment.RefusedReason only).
+	ReasonNotRequested Reason = "not_requested"
 )
 
 // reasonOf maps each sentinel to its reason.
@@ -49,6 +52,7 @@ var reasonOf = []struct {
 	{ErrIncompatibleSharing, ReasonIncompatibleShare},
 	{ErrNotInPool, ReasonNotInPool},
 	{ErrConflictingPool, ReasonConflictingPool},
+	{ErrNotRequested, ReasonNotRequested},
 }
 
 // Assignment is the outcome of Assign for one Service.
@@ -68,12 +72,34 @@ type Assignment struct {
 	// Err joins every problem, each wrapping a sentinel (ErrNoPool, ...) and naming the
 	// Service and the address or value; nil when Satisfied.
 	Err error
+	// Refused joins one error per address that another writer put into the Service's
+	// status.loadBalancer.ingress and that Assign did not take over (see Assign), each
+	// naming the Service and the address and wrapping ErrAlreadyAllocated,
+	// ErrIncompatibleSharing, ErrNoPool, ErrSelectorMismatch, ErrNotRequested or
+	// ErrInvalidRequest; IPs are then what the Service held before, to be written back.
+	// nil when the status shows nothing new, or what it showed was adopted.
+	Refused error
+	// RefusedReason is the Reason of the first error in Refused, or "".
+	RefusedReason Reason
 }
 
-// Assign brings svc's addresses up to date and returns them. A Service seen for the first
-// time first adopts the addresses in its status.loadBalancer.ingress (see Adopt); then
-// addresses it no longer asks for are released, missing ones allocated, and kept ones
-// checked against the pools. An unmanaged Service releases everything.
+// Assign brings svc's addresses up to date and returns them. svc is the Service as last
+// read; pass each Service's versions in the order they were written (an informer does),
+// never an older one after a newer.
+//
+// A Service seen for the first time first adopts the addresses in its
+// status.loadBalancer.ingress (see Adopt). For a Service already known, Assign compares
+// that status with what the Service holds on every call, so a change made by another
+// writer is seen whenever it happens: a new address that the Service may have (of a
+// requested family and, when it names IPs, one of them; inside an enabled, valid pool
+// that selects it; free, or shared compatibly under its sharing key) is adopted and
+// replaces the held address of its family, which is freed; any other new address is
+// refused and reported in Assignment.Refused, and the Service keeps what it held, so
+// that a caller writing IPs back restores it. An address the status dropped stays held.
+// No change by another writer ever gives one address to two Services.
+//
+// Then addresses the Service no longer asks for are released, missing ones allocated,
+// and kept ones checked against the pools. An unmanaged Service releases everything.
 func (a *Allocator) Assign(svc *corev1.Service) Assignment {
 	res := Assignment{Namespace: svc.Namespace, Name: svc.Name}
 	if !Manages(svc) {
@@ -81,15 +107,14 @@ func (a *Allocator) Assign(svc *corev1.Service) Assignment {
 		return res
 	}
 	res.Managed = true
-	key := serviceKey{svc.Namespace, svc.Name}
-	s := a.services[key]
-	if s == nil {
-		s = &serviceState{key: key}
-		a.services[key] = s
+	s, added := a.services.getOrAdd(svc.Namespace, svc.Name, a.newService)
+	var refused []error
+	if added {
 		s.update(svc)
 		_ = a.adoptStatus(s, svc)
 	} else {
 		s.update(svc)
+		refused = a.observe(s, svc)
 	}
 	var errs []error
 	if s.reqErr != nil {
@@ -100,14 +125,35 @@ func (a *Allocator) Assign(svc *corev1.Service) Assignment {
 		errs = append(errs, a.satisfy(s)...)
 	}
 	errs = append(errs, a.check(s)...)
-	res.IPs = slices.Clone(s.ips)
+	res.IPs = a.resultIPs(s.ips)
 	res.Err = errors.Join(errs...)
+	res.Refused = errors.Join(refused...)
+	if len(refused) > 0 {
+		res.RefusedReason = reasonFor(refused[0])
+	}
 	res.Satisfied = res.Err == nil && len(res.IPs) > 0
 	res.Reason = ReasonSatisfied
 	if res.Err != nil {
 		res.Reason = reasonFor(errs[0])
 	}
 	return res
+}
+
+// resultIPs returns a copy of ips for an Assignment, carved out of a shared batch so that
+// a bulk assignment does not allocate once per Service; each copy has its own elements
+// and a capacity of its length, so appending to one never touches another.
+func (a *Allocator) resultIPs(ips []netip.Addr) []netip.Addr {
+	n := len(ips)
+	if n == 0 {
+		return nil
+	}
+	if len(a.spareIPs) < n {
+		a.spareIPs = make([]netip.Addr, max(allocBatch*2, n))
+	}
+	out := a.spareIPs[:n:n]
+	a.spareIPs = a.spareIPs[n:]
+	copy(out, ips)
+	return out
 }
 
 func reasonFor(err error) Reason {
@@ -127,12 +173,7 @@ func (a *Allocator) Adopt(svc *corev1.Service) error {
 	if !Manages(svc) {
 		return nil
 	}
-	key := serviceKey{svc.Namespace, svc.Name}
-	s := a.services[key]
-	if s == nil {
-		s = &serviceState{key: key}
-		a.services[key] = s
-	}
+	s, _ := a.services.getOrAdd(svc.Namespace, svc.Name, a.newService)
 	s.update(svc)
 	return a.adoptStatus(s, svc)
 }
@@ -159,15 +200,14 @@ func (a *Allocator) adoptStatus(s *serviceState, svc *corev1.Service) error {
 
 // Release gives back every address of the Service namespace/name and forgets it.
 func (a *Allocator) Release(namespace, name string) {
-	key := serviceKey{namespace, name}
-	s := a.services[key]
+	s := a.services.get(namespace, name)
 	if s == nil {
 		return
 	}
 	for _, ip := range slices.Clone(s.ips) {
 		a.release(s, ip)
 	}
-	delete(a.services, key)
+	a.services.remove(namespace, name)
 }
 
 // hold gives ip to s: a free address is taken, a held one is shared when s is compatible
@@ -191,18 +231,24 @@ func (a *Allocator) hold(s *serviceState, ip netip.Addr) error {
 		s.addIP(ip)
 		return nil
 	}
-	h := &holding{ip: ip, sharingKey: s.req.SharingKey, holders: []*serviceState{s}}
-	a.used.ReplaceOrInsert(h)
 	if r := a.rangeOf(ip); r != nil {
 		r.free.take(ip)
 	}
+	a.holdFree(s, ip)
+	return nil
+}
+
+// holdFree gives ip, which nobody holds and which is already out of its range's free
+// set, to s.
+func (a *Allocator) holdFree(s *serviceState, ip netip.Addr) {
+	h := a.newHolding(ip, s)
+	a.used.set(ip, h)
 	if h.sharingKey != "" {
 		list := a.sharing[h.sharingKey]
 		i, _ := slices.BinarySearchFunc(list, ip, netip.Addr.Compare)
 		a.sharing[h.sharingKey] = slices.Insert(list, i, ip)
 	}
 	s.addIP(ip)
-	return nil
 }
 
 // release takes ip from s and frees it when no other Service holds it.
@@ -218,19 +264,20 @@ func (a *Allocator) release(s *serviceState, ip netip.Addr) {
 	if len(h.holders) > 0 {
 		return
 	}
-	a.used.Delete(h)
+	sharingKey := h.sharingKey
+	a.dropHolding(h)
 	if r := a.rangeOf(ip); r != nil {
 		r.free.put(ip)
 	}
-	if h.sharingKey != "" {
-		list := a.sharing[h.sharingKey]
+	if sharingKey != "" {
+		list := a.sharing[sharingKey]
 		if i, ok := slices.BinarySearchFunc(list, ip, netip.Addr.Compare); ok {
 			list = slices.Delete(list, i, i+1)
 		}
 		if len(list) == 0 {
-			delete(a.sharing, h.sharingKey)
+			delete(a.sharing, sharingKey)
 		} else {
-			a.sharing[h.sharingKey] = list
+			a.sharing[sharingKey] = list
 		}
 	}
 }
@@ -275,7 +322,7 @@ func (a *Allocator) satisfy(s *serviceState) []error {
 			switch {
 			case r == nil || r.pool.disabled:
 				errs = append(errs, fmt.Errorf("service %s/%s: requested IP %s: no enabled pool contains it: %w", s.key.namespace, s.key.name, ip, ErrNoPool))
-			case r.pool.selector != nil && !r.pool.selector.Matches(s.labels):
+			case r.pool.selector != nil && !r.pool.selector.Matches(s.labels()):
 				errs = append(errs, fmt.Errorf("service %s/%s: requested IP %s: pool %q does not select the service: %w", s.key.namespace, s.key.name, ip, r.pool.name, ErrSelectorMismatch))
 			default:
 				if err := a.hold(s, ip); err != nil {
@@ -309,7 +356,7 @@ func (a *Allocator) allocate(s *serviceState, v6 bool) error {
 	}
 	selected := false
 	for _, p := range a.order {
-		if p.selector != nil && !p.selector.Matches(s.labels) {
+		if p.selector != nil && !p.selector.Matches(s.labels()) {
 			continue
 		}
 		for _, r := range p.ranges {
@@ -317,8 +364,9 @@ func (a *Allocator) allocate(s *serviceState, v6 bool) error {
 				continue
 			}
 			selected = true
-			if ip, ok := r.free.lowest(); ok {
-				return a.hold(s, ip)
+			if ip, ok := r.free.takeLowest(); ok {
+				a.holdFree(s, ip)
+				return nil
 			}
 		}
 	}
@@ -345,7 +393,7 @@ func (a *Allocator) check(s *serviceState) []error {
 			}
 			continue
 		}
-		if r.pool.selector == nil || r.pool.selector.Matches(s.labels) {
+		if r.pool.selector == nil || r.pool.selector.Matches(s.labels()) {
 			continue
 		}
 		if h, ok := a.held(ip); ok && len(h.holders) == 1 {

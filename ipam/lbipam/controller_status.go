@@ -18,18 +18,25 @@ import (
 const maxConditionMessage = 32768
 
 // reconcileService assigns svc and applies its status when it differs from the cluster's.
+// Every apply carries svc's resourceVersion as a precondition, so it fails with a
+// Conflict (apierrors.IsConflict) instead of overwriting a state the decision did not
+// see; the caller then re-reads the Service and decides again.
 func (c *Controller) reconcileService(ctx context.Context, svc *corev1.Service) error {
 	res := c.alloc.Assign(svc)
 	existing := findCondition(svc.Status.Conditions, ConditionRequestSatisfied)
-	cfg := corev1ac.Service(svc.Name, svc.Namespace)
+	restored := findCondition(svc.Status.Conditions, ConditionIngressRestored)
+	cfg := corev1ac.Service(svc.Name, svc.Namespace).WithResourceVersion(svc.ResourceVersion)
 	if !res.Managed {
-		if existing == nil {
+		if existing == nil && restored == nil {
 			return nil
 		}
 		// Applying an empty status drops the fields this manager owned.
 		cfg.WithStatus(corev1ac.ServiceStatus())
 		_, err := c.kube.CoreV1().Services(svc.Namespace).ApplyStatus(ctx, cfg, metav1.ApplyOptions{FieldManager: c.fm, Force: true})
-		return err
+		if err != nil {
+			return fmt.Errorf("service %s/%s: apply status: %w", svc.Namespace, svc.Name, err)
+		}
+		return nil
 	}
 	want := metav1.Condition{
 		Type: ConditionRequestSatisfied, Status: metav1.ConditionFalse, Reason: string(res.Reason),
@@ -43,7 +50,7 @@ func (c *Controller) reconcileService(ctx context.Context, svc *corev1.Service) 
 	} else if len(res.IPs) == 0 {
 		want.Message = "no address requested"
 	}
-	if ingressEqual(svc.Status.LoadBalancer.Ingress, res) && conditionEqual(existing, want) {
+	if res.Refused == nil && ingressEqual(svc.Status.LoadBalancer.Ingress, res) && conditionEqual(existing, want) {
 		return nil
 	}
 	want.LastTransitionTime = transitionTime(existing, want.Status)
@@ -51,14 +58,29 @@ func (c *Controller) reconcileService(ctx context.Context, svc *corev1.Service) 
 	for _, ip := range res.IPs {
 		lb.WithIngress(corev1ac.LoadBalancerIngress().WithIP(ip.String()).WithIPMode(corev1.LoadBalancerIPModeVIP))
 	}
-	cfg.WithStatus(corev1ac.ServiceStatus().WithLoadBalancer(lb).WithConditions(metav1ac.Condition().
-		WithType(want.Type).WithStatus(want.Status).WithReason(want.Reason).WithMessage(want.Message).
-		WithObservedGeneration(want.ObservedGeneration).WithLastTransitionTime(want.LastTransitionTime)))
+	st := corev1ac.ServiceStatus().WithLoadBalancer(lb).WithConditions(conditionConfig(want))
+	if res.Refused != nil {
+		c.log.Warn("address written by another writer refused; restoring the service's own",
+			"service", svc.Namespace+"/"+svc.Name, "ips", res.IPs, "error", res.Refused)
+		st.WithConditions(conditionConfig(metav1.Condition{
+			Type: ConditionIngressRestored, Status: metav1.ConditionTrue, Reason: string(res.RefusedReason),
+			Message: truncate(res.Refused.Error(), maxConditionMessage), ObservedGeneration: svc.Generation,
+			LastTransitionTime: metav1.NewTime(time.Now().Truncate(time.Second)),
+		}))
+	} else if restored != nil {
+		st.WithConditions(conditionConfig(*restored)) // keep the record
+	}
+	cfg.WithStatus(st)
 	if _, err := c.kube.CoreV1().Services(svc.Namespace).ApplyStatus(ctx, cfg, metav1.ApplyOptions{FieldManager: c.fm, Force: true}); err != nil {
 		return fmt.Errorf("service %s/%s: apply status: %w", svc.Namespace, svc.Name, err)
 	}
 	c.log.Debug("service status applied", "service", svc.Namespace+"/"+svc.Name, "ips", res.IPs, "reason", res.Reason)
 	return nil
+}
+
+func conditionConfig(c metav1.Condition) *metav1ac.ConditionApplyConfiguration {
+	return metav1ac.Condition().WithType(c.Type).WithStatus(c.Status).WithReason(c.Reason).WithMessage(c.Message).
+		WithObservedGeneration(c.ObservedGeneration).WithLastTransitionTime(c.LastTransitionTime)
 }
 
 func ingressEqual(in []corev1.LoadBalancerIngress, res Assignment) bool {
@@ -119,7 +141,9 @@ func poolConditions(st PoolStatus) []metav1.Condition {
 	return conds
 }
 
-// writePoolStatuses applies the conditions of every pool whose cluster copy differs.
+// writePoolStatuses applies the conditions of every pool whose cluster copy differs, each
+// with the cached pool's resourceVersion as a precondition: a pool that changed since is
+// written again after its change event.
 func (c *Controller) writePoolStatuses(ctx context.Context, get func(string) (*ciliumv2.CiliumLoadBalancerIPPool, error)) error {
 	var firstErr error
 	for _, name := range c.alloc.PoolNames() {
@@ -140,7 +164,7 @@ func (c *Controller) writePoolStatuses(ctx context.Context, get func(string) (*c
 		}
 		body, err := json.Marshal(map[string]any{
 			"apiVersion": ciliumv2.SchemeGroupVersion.String(), "kind": ciliumv2.PoolKindDefinition,
-			"metadata": map[string]any{"name": name},
+			"metadata": map[string]any{"name": name, "resourceVersion": pool.ResourceVersion},
 			"status":   map[string]any{"conditions": want},
 		})
 		if err != nil {

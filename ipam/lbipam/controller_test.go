@@ -9,20 +9,33 @@ import (
 	"time"
 
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
+	ciliumclient "github.com/cilium/cilium/pkg/k8s/client/clientset/versioned"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/ciliumkit/ciliumkit/internal/testenv"
 	"github.com/ciliumkit/ciliumkit/ipam/lbipam"
 )
 
-// startController runs a controller until the returned stop is called; stop waits for
-// Run to return and fails the test if it returned an error.
-func startController(t *testing.T, e *testenv.Env) (stop func()) {
+// startController runs a controller that elects itself on a Lease in leaseNS until the
+// returned stop is called; stop waits for Run to return and fails the test if it
+// returned an error.
+func startController(t *testing.T, e *testenv.Env, leaseNS string) (stop func()) {
+	t.Helper()
+	stop, _ = startControllerWith(t, e.Kube, e.Cilium, &lbipam.ControllerOptions{
+		RetryInterval: 50 * time.Millisecond, LeaseNamespace: leaseNS,
+		LeaseDuration: 8 * time.Second, RenewDeadline: 6 * time.Second, RetryPeriod: time.Second,
+	})
+	return stop
+}
+
+// startControllerWith runs a controller with opts until the returned stop is called.
+func startControllerWith(t *testing.T, kube kubernetes.Interface, cilium ciliumclient.Interface, opts *lbipam.ControllerOptions) (stop func(), c *lbipam.Controller) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	c := lbipam.NewController(e.Kube, e.Cilium, &lbipam.ControllerOptions{RetryInterval: 50 * time.Millisecond})
+	c = lbipam.NewController(kube, cilium, opts)
 	go func() { done <- c.Run(ctx) }()
 	stopped := false
 	stop = func() {
@@ -41,7 +54,7 @@ func startController(t *testing.T, e *testenv.Env) (stop func()) {
 		}
 	}
 	t.Cleanup(stop)
-	return stop
+	return stop, c
 }
 
 func createService(t *testing.T, e *testenv.Env, ns, name string) {
@@ -114,6 +127,11 @@ func TestAgainstAPIServer(t *testing.T) {
 	e := testenv.Start(t, &testenv.Options{Name: "lbipam"})
 	t.Run("controller", func(t *testing.T) { testController(t, e) })
 	t.Run("schema", func(t *testing.T) { testPoolsAcceptedByCRDSchema(t, e) })
+	t.Run("conflict", func(t *testing.T) { testWriteConflict(t, e) })
+	t.Run("external-writer", func(t *testing.T) { testExternalWriter(t, e) })
+	t.Run("replicas=2", func(t *testing.T) { testReplicas(t, e, 2, "10.77.0.0/23") })
+	t.Run("replicas=3", func(t *testing.T) { testReplicas(t, e, 3, "10.77.2.0/23") })
+	t.Run("leader-killed", func(t *testing.T) { testLeaderKilled(t, e, "10.77.4.0/23") })
 }
 
 func testController(t *testing.T, e *testenv.Env) {
@@ -126,7 +144,7 @@ func testController(t *testing.T, e *testenv.Env) {
 	if _, err := e.Cilium.CiliumV2().CiliumLoadBalancerIPPools().Create(ctx, pool, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("real CRD schema refused the built pool: %v", err)
 	}
-	stop := startController(t, e)
+	stop := startController(t, e, ns)
 	waitPoolCondition(t, e, "cilium-pool", lbipam.ConditionIPsAvailable, "6")
 
 	// The seed: three Services, created one after the other, get .1, .2, .3.
@@ -148,7 +166,7 @@ func testController(t *testing.T, e *testenv.Env) {
 		t.Fatal(err)
 	}
 	createService(t, e, ns, "cache")
-	startController(t, e)
+	startController(t, e, ns)
 	waitService(t, e, ns, "cache", "10.10.200.2", lbipam.ReasonSatisfied)
 	waitService(t, e, ns, "web", "10.10.200.1", lbipam.ReasonSatisfied)
 	waitService(t, e, ns, "db", "10.10.200.3", lbipam.ReasonSatisfied)

@@ -35,4 +35,8 @@ var (
 	// ErrConflictingPool: the Service keeps an IP that only a conflicting or invalid pool
 	// contains.
 	ErrConflictingPool = errors.New("lbipam: IP in a conflicting pool")
+	// ErrNotRequested: another writer put an IP into a Service's status that the Service
+	// does not ask for (not one of its lbipam.cilium.io/ips, of a family it does not
+	// request, or a second address of one family).
+	ErrNotRequested = errors.New("lbipam: IP not requested by the service")
 )

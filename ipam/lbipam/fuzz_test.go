@@ -10,8 +10,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// FuzzAllocator drives an allocator with pool edits, assignments, requests, sharing and
-// releases decoded from the input, and checks after every step: no address is held by two
+// FuzzAllocator drives an allocator with pool edits, assignments, requests, sharing,
+// addresses written into a known Service's status by another writer, and releases
+// decoded from the input, and checks after every step: no address is held by two
 // Services unless they share it under one key, every address handed out lies in a block of
 // a pool that existed when it was handed out and is not a reserved first/last address, and
 // the pool counts add up.
@@ -19,6 +20,7 @@ func FuzzAllocator(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
 	f.Add([]byte{0x40, 0x41, 0x42, 0x80, 0x81, 0xc0, 0x01, 0x02, 0x03, 0xc1, 0x04})
 	f.Add([]byte{0x33, 0x73, 0xb3, 0xf3, 0x13, 0x53, 0x93, 0xd3, 0x23, 0x63})
+	f.Add([]byte{0x00, 0x41, 0x42, 0x43, 0x49, 0x4a, 0x4b, 0x59, 0x5a, 0x02, 0x4c, 0x4d})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		// Candidate blocks: overlapping ones make conflicts, /31 and /32 test the
 		// reservation exemption.
@@ -66,8 +68,15 @@ func FuzzAllocator(f *testing.F) {
 				if arg&0x20 != 0 {
 					opts = append(opts, withFamilies(corev1.IPFamilyPolicyPreferDualStack))
 				}
+				if _, known := assigned[name]; known && op>>6 == 1 && arg&0x08 != 0 {
+					// Another writer puts an address of its choosing into the status.
+					ip := fmt.Sprintf("10.0.0.%d", (arg*7)%14)
+					opts = append(opts, func(s *corev1.Service) {
+						s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip}}
+					})
+				}
 				heldBefore := map[netip.Addr]bool{}
-				a.used.Ascend(func(h *holding) bool { heldBefore[h.ip] = true; return true })
+				a.used.each(func(h *holding) { heldBefore[h.ip] = true })
 				res := a.Assign(testSvc("ns", name, opts...))
 				for _, ip := range res.IPs {
 					if !valid[ip] {
@@ -102,7 +111,7 @@ func FuzzAllocator(f *testing.F) {
 func checkInvariants(t *testing.T, a *Allocator) {
 	t.Helper()
 	seen := map[netip.Addr]*serviceState{}
-	for _, s := range a.services {
+	a.services.each(func(s *serviceState) {
 		for _, ip := range s.ips {
 			h, ok := a.held(ip)
 			if !ok {
@@ -125,9 +134,9 @@ func checkInvariants(t *testing.T, a *Allocator) {
 				t.Fatalf("%s is held by %v and free in pool %s", ip, s.key, r.pool.name)
 			}
 		}
-	}
-	if a.used.Len() != len(seen) {
-		t.Fatalf("used set has %d addresses, services hold %d", a.used.Len(), len(seen))
+	})
+	if a.used.len() != len(seen) {
+		t.Fatalf("used set has %d addresses, services hold %d", a.used.len(), len(seen))
 	}
 	for _, name := range a.PoolNames() {
 		st, _ := a.PoolStatus(name)

@@ -11,40 +11,60 @@ import (
 	"github.com/ciliumkit/ciliumkit/l2"
 )
 
-// serviceState is the allocator's view of one managed Service.
+// serviceState is the allocator's view of one managed Service. It is kept small (and
+// allocated in batches): a bulk assignment holds one per Service.
 type serviceState struct {
-	key      serviceKey
-	labels   serviceLabels
+	key serviceKey
+	// own is the Service's own label set; labels adds the namespace and name labels.
+	own      map[string]string
 	req      Request
 	reqErr   error
 	ports    []servicePort
-	etp      corev1.ServiceExternalTrafficPolicy
+	local    bool // externalTrafficPolicy Local
 	selector map[string]string
 	// ips are the held addresses, IPv4 first, then by address (netip.Addr.Compare).
 	ips []netip.Addr
+	// ipBuf and portBuf back ips and ports at first, so that a Service with one or two
+	// of each needs no further allocation.
+	ipBuf   [2]netip.Addr
+	portBuf [2]servicePort
 }
 
+// labels returns the label set pool selectors match against.
+func (s *serviceState) labels() serviceLabels {
+	return serviceLabels{own: s.own, namespace: s.key.namespace, name: s.key.name}
+}
+
+// servicePort is a port and protocol pair; proto numbers protocols (protoNumber).
 type servicePort struct {
 	port  int32
-	proto corev1.Protocol
+	proto uint16
+}
+
+// protoNumber numbers a Service port protocol: TCP (also the empty default) 1, UDP 2,
+// SCTP 3. The API server admits no other value; any other is 0, so that two unknown
+// protocols on one port count as the same and never share an address.
+func protoNumber(p corev1.Protocol) uint16 {
+	switch p {
+	case corev1.ProtocolTCP, "":
+		return 1
+	case corev1.ProtocolUDP:
+		return 2
+	case corev1.ProtocolSCTP:
+		return 3
+	}
+	return 0
 }
 
 // update refreshes the view from svc.
 func (s *serviceState) update(svc *corev1.Service) {
-	s.labels = serviceLabels{own: svc.Labels, namespace: svc.Namespace, name: svc.Name}
+	s.own = svc.Labels
 	s.req, s.reqErr = ParseRequest(svc)
 	s.ports = s.ports[:0]
 	for _, p := range svc.Spec.Ports {
-		proto := p.Protocol
-		if proto == "" {
-			proto = corev1.ProtocolTCP
-		}
-		s.ports = append(s.ports, servicePort{p.Port, proto})
+		s.ports = append(s.ports, servicePort{p.Port, protoNumber(p.Protocol)})
 	}
-	s.etp = svc.Spec.ExternalTrafficPolicy
-	if s.etp == "" {
-		s.etp = corev1.ServiceExternalTrafficPolicyCluster
-	}
+	s.local = svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 	s.selector = svc.Spec.Selector
 }
 
@@ -91,10 +111,10 @@ func compatible(x, y *serviceState) (bool, string) {
 			return false, "same port and protocol"
 		}
 	}
-	if x.etp != y.etp {
+	if x.local != y.local {
 		return false, "different externalTrafficPolicy"
 	}
-	if x.etp == corev1.ServiceExternalTrafficPolicyLocal &&
+	if x.local &&
 		(len(x.selector) == 0 || !maps.Equal(x.selector, y.selector)) {
 		return false, "externalTrafficPolicy Local with different pod selectors"
 	}

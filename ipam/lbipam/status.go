@@ -25,8 +25,8 @@ type PoolStatus struct {
 }
 
 // PoolStatus returns the status of the pool called name; false when there is none. It
-// costs O(B·F) for B blocks and F free intervals, plus O(H) held addresses in the blocks
-// of an invalid or conflicting pool.
+// costs O(B) for B blocks, and O(B·H) for H held addresses when the pool is invalid or
+// conflicting.
 func (a *Allocator) PoolStatus(name string) (PoolStatus, bool) {
 	p, ok := a.pools[name]
 	if !ok {
@@ -49,17 +49,16 @@ func (a *Allocator) PoolStatus(name string) (PoolStatus, bool) {
 		}
 		return st, true
 	}
-	for _, b := range p.blocks {
-		n := int64(0)
-		a.used.AscendGreaterOrEqual(a.holdingKey(b.alloc.First()), func(h *holding) bool {
-			if !b.alloc.Contains(h.ip) {
-				return false
+	n := int64(0)
+	a.used.each(func(h *holding) {
+		for _, b := range p.blocks {
+			if b.alloc.Contains(h.ip) {
+				n++
+				break
 			}
-			n++
-			return true
-		})
-		st.Used.Add(st.Used, big.NewInt(n))
-	}
+		}
+	})
+	st.Used.SetInt64(n)
 	return st, true
 }
 
