@@ -29,7 +29,7 @@ func (c *counter) on(e Event) {
 // etcd on loopback, has reported all of them: through its watch (importer running first)
 // and through its initial list (importer started after the export).
 func BenchmarkExport10kVisible(b *testing.B) {
-	const n = 10000
+	const n = listBenchServices // 1,000 under -race, where it is only a smoke test
 	_, cfg, cli := startEtcd(b)
 	ctx := context.Background()
 	var watchTotal, listTotal time.Duration
@@ -81,7 +81,7 @@ func BenchmarkExport10kVisible(b *testing.B) {
 // changed service to the importer reporting it; it reports the 50th, 99th percentile and
 // maximum over b.N changes (run with -benchtime=1000x or more for a stable p99).
 func BenchmarkPropagation(b *testing.B) {
-	const n = 10000
+	const n = listBenchServices // 1,000 under -race, where it is only a smoke test
 	_, cfg, cli := startEtcd(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

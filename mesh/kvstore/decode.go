@@ -10,8 +10,6 @@ import (
 	"reflect"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/util/validation"
-
 	"github.com/ciliumkit/ciliumkit/mesh"
 )
 
@@ -50,29 +48,57 @@ func DecodeClusterService(cluster, key string, data []byte, opts *DecodeOptions)
 	if opts != nil {
 		o = *opts
 	}
-	if o.MaxValueSize <= 0 {
-		o.MaxValueSize = DefaultMaxValueSize
-	}
-	if len(data) > o.MaxValueSize {
-		return nil, nil, fmt.Errorf("key %s: %w: %d bytes, limit %d", key, ErrTooLarge, len(data), o.MaxValueSize)
+	return decodeService(cluster, key, data, o, true)
+}
+
+// decodeService is DecodeClusterService; fast selects the one-pass parser (decodeFast),
+// falling back to encoding/json for what it does not handle, and false encoding/json
+// alone, the reference the fast parser is tested against.
+func decodeService(cluster, key string, data []byte, o DecodeOptions, fast bool) (*ClusterService, []Note, error) {
+	if err := checkSize(key, data, o); err != nil {
+		return nil, nil, err
 	}
 	ns, name, ok := splitServiceKey(cluster, key)
 	if !ok {
 		return nil, nil, fmt.Errorf("key %q: %w: want %s<namespace>/<name>", key, ErrBadKey, ClusterServicesPrefix(cluster))
 	}
-	var s ClusterService
-	var notes notes
-	unknown, err := decodeTolerant(data, &s)
-	if err != nil {
-		return nil, nil, fmt.Errorf("key %s: %w", key, err)
+	return decodeValue(cluster, key, ns, name, data, o, fast)
+}
+
+// checkSize rejects data over o.MaxValueSize (DefaultMaxValueSize when 0).
+func checkSize(key string, data []byte, o DecodeOptions) error {
+	if o.MaxValueSize <= 0 {
+		o.MaxValueSize = DefaultMaxValueSize
 	}
+	if len(data) > o.MaxValueSize {
+		return fmt.Errorf("key %s: %w: %d bytes, limit %d", key, ErrTooLarge, len(data), o.MaxValueSize)
+	}
+	return nil
+}
+
+// decodeValue is decodeService for a value whose size is checked and whose key is split
+// into ns and name.
+func decodeValue(cluster, key, ns, name string, data []byte, o DecodeOptions, fast bool) (*ClusterService, []Note, error) {
+	s := new(ClusterService)
+	unknown, ok := false, false
+	if fast {
+		unknown, ok = decodeFast(data, s)
+	}
+	if !ok {
+		*s = ClusterService{}
+		var err error
+		if unknown, err = decodeTolerant(data, s); err != nil {
+			return nil, nil, fmt.Errorf("key %s: %w", key, err)
+		}
+	}
+	var notes notes
 	if unknown {
 		notes.add(NoteUnknownField)
 	}
-	if err := validateService(&s, cluster, ns, name, o.ClusterID, &notes); err != nil {
+	if err := validateService(s, cluster, ns, name, o.ClusterID, &notes); err != nil {
 		return nil, nil, fmt.Errorf("key %s: %w", key, err)
 	}
-	return &s, notes.list(), nil
+	return s, notes.list(), nil
 }
 
 // DecodeClusterConfig decodes and validates the value of ClusterConfigKey(cluster): one
@@ -147,7 +173,7 @@ func validateService(s *ClusterService, cluster, ns, name string, wantID uint32,
 	if wantID != 0 && s.ClusterID != wantID {
 		return fmt.Errorf("%w: clusterID %d, the cluster's config says %d", ErrClusterMismatch, s.ClusterID, wantID)
 	}
-	if len(validation.IsDNS1123Label(s.Namespace)) > 0 || len(validation.IsDNS1035Label(s.Name)) > 0 {
+	if !isDNS1123Label(s.Namespace) || !isDNS1035Label(s.Name) {
 		n.add(NoteBadName)
 	}
 	if err := validatePorts("frontend", s.Frontends, n); err != nil {
@@ -170,12 +196,13 @@ func validateService(s *ClusterService, cluster, ns, name string, wantID uint32,
 }
 
 func validatePorts(what string, m map[string]PortConfiguration, n *notes) error {
+	var buf [64]byte // longer than any address text without a zone
 	for addr, ports := range m {
 		a, err := netip.ParseAddr(addr)
 		if err != nil {
 			return fmt.Errorf("%w: %s address %q", ErrBadIP, what, addr)
 		}
-		if a.Zone() != "" || a.Is4In6() || a.String() != addr {
+		if a.Zone() != "" || a.Is4In6() || string(a.AppendTo(buf[:0])) != addr {
 			n.add(NoteNonCanonicalIP)
 		}
 		for _, l4 := range ports {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"reflect"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -67,7 +66,8 @@ type ImporterOptions struct {
 	ClusterID uint32
 	// PageSize is how many keys one list request returns, 1-10000; 0 means
 	// DefaultPageSize. The memory one list page can take is about PageSize times the
-	// kvstore's largest value (etcd's default request limit is 1.5 MiB).
+	// kvstore's largest value (etcd's default request limit is 1.5 MiB); a list holds
+	// two pages at most, the one it decodes and the next one, requested meanwhile.
 	PageSize int
 	// CheckInterval is how often a running watch checks that the kvstore is still the one
 	// it listed (its etcd cluster ID, a revision that never goes backwards, and the
@@ -97,9 +97,17 @@ type Stats struct {
 	Cached bool
 }
 
+// entry is a held service: the revision it was accepted at and the list that last saw it.
 type entry struct {
 	rev int64
+	gen uint64
 	svc *ClusterService
+}
+
+// rejection is a rejected key: the revision counted and the list that last saw it.
+type rejection struct {
+	rev int64
+	gen uint64
 }
 
 // Importer imports the services one remote cluster exports into a ClusterMesh etcd. It
@@ -119,11 +127,14 @@ type Importer struct {
 
 	mu       sync.RWMutex
 	services map[types.NamespacedName]entry
-	rejected map[string]int64 // key -> revision already counted as rejected
+	rejected map[string]rejection // key -> revision already counted as rejected
+	gen      uint64               // counts lists, to tell what the last one saw
 	stats    Stats
 	lastID   uint32 // the ClusterID the held services were validated against
 	cached   bool   // whether the held services came from the cache layout
 	reset    bool   // the kvstore was found replaced: the next list replaces by value
+
+	statePrefix, cachePrefix string // ClusterServicesPrefix and CachedServicesPrefix of cluster
 
 	afterList func() // test hook: runs between the list and the watch
 }
@@ -151,8 +162,10 @@ func NewImporter(cli *clientv3.Client, cluster string, opts *ImporterOptions) *I
 		cli: cli, cluster: cluster, opts: o, log: log.With("cluster", cluster),
 		synced:   make(chan struct{}),
 		services: map[types.NamespacedName]entry{},
-		rejected: map[string]int64{},
+		rejected: map[string]rejection{},
 		stats:    Stats{Rejected: map[string]uint64{}, Notes: map[string]uint64{}},
+
+		statePrefix: ClusterServicesPrefix(cluster), cachePrefix: CachedServicesPrefix(cluster),
 	}
 }
 
@@ -385,8 +398,8 @@ func (im *Importer) readConfig(kvs []*mvccpb.KeyValue) (id uint32, canaries, cac
 	}
 	if err != nil {
 		im.mu.Lock()
-		if im.rejected[string(kvs[0].Key)] != kvs[0].ModRevision {
-			im.rejected[string(kvs[0].Key)] = kvs[0].ModRevision
+		if im.rejected[string(kvs[0].Key)].rev != kvs[0].ModRevision {
+			im.rejected[string(kvs[0].Key)] = rejection{rev: kvs[0].ModRevision}
 			im.stats.Rejected[Reason(err)]++
 		}
 		im.mu.Unlock()
@@ -398,68 +411,6 @@ func (im *Importer) readConfig(kvs []*mvccpb.KeyValue) (id uint32, canaries, cac
 	return wantID, cfg.Capabilities.SyncedCanaries, cfg.Capabilities.Cached, nil
 }
 
-// list reads the services under lay.prefix at revision rev, PageSize keys per request,
-// and diffs them against the held services page by page, so that at most one page of
-// values is in memory besides what is held.
-func (im *Importer) list(ctx context.Context, lay layout, rev int64, wantID uint32) error {
-	im.mu.Lock()
-	revalidate := wantID != im.lastID || lay.cached != im.cached || im.reset
-	replace := im.reset
-	if replace {
-		clear(im.rejected)
-	}
-	im.mu.Unlock()
-
-	seen := map[types.NamespacedName]bool{}
-	keys := map[string]bool{}
-	end := clientv3.GetPrefixRangeEnd(lay.prefix)
-	from := lay.prefix
-	for {
-		r, err := im.cli.Get(ctx, from, clientv3.WithRange(end), clientv3.WithRev(rev),
-			clientv3.WithLimit(int64(im.opts.PageSize)), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
-		if err != nil {
-			return fmt.Errorf("list %s: %w", lay.prefix, err)
-		}
-		var events []Event
-		im.mu.Lock()
-		for _, kv := range r.Kvs {
-			keys[string(kv.Key)] = true
-			if nn, ok := im.nameOf(kv.Key); ok {
-				seen[nn] = true
-			}
-			events = im.put(events, kv, wantID, revalidate, replace)
-		}
-		im.mu.Unlock()
-		im.emit(events)
-		if !r.More || len(r.Kvs) == 0 {
-			break
-		}
-		from = string(r.Kvs[len(r.Kvs)-1].Key) + "\x00"
-	}
-
-	var events []Event
-	im.mu.Lock()
-	im.stats.Lists++
-	im.stats.Cached = lay.cached
-	im.lastID, im.cached, im.reset = wantID, lay.cached, false
-	for nn, e := range im.services {
-		if !seen[nn] {
-			delete(im.services, nn)
-			im.stats.Deleted++
-			events = append(events, Event{Kind: EventDelete, Name: nn, Service: e.svc, Revision: rev})
-		}
-	}
-	cfgKey := ClusterConfigKey(im.cluster)
-	for k := range im.rejected {
-		if !keys[k] && k != cfgKey {
-			delete(im.rejected, k)
-		}
-	}
-	im.mu.Unlock()
-	im.emit(events)
-	return nil
-}
-
 // apply handles watch events.
 func (im *Importer) apply(evs []*clientv3.Event, wantID uint32) {
 	var events []Event
@@ -467,72 +418,20 @@ func (im *Importer) apply(evs []*clientv3.Event, wantID uint32) {
 	for _, ev := range evs {
 		switch ev.Type {
 		case mvccpb.PUT:
-			events = im.put(events, ev.Kv, wantID, false, false)
+			events = im.put(events, ev.Kv, wantID, im.gen, false, false)
 		case mvccpb.DELETE:
 			delete(im.rejected, string(ev.Kv.Key))
-			if nn, ok := im.nameOf(ev.Kv.Key); ok {
+			if nn, ok := im.nameOf(string(ev.Kv.Key)); ok {
 				if e, held := im.services[nn]; held {
 					delete(im.services, nn)
 					im.stats.Deleted++
-					events = append(events, Event{Kind: EventDelete, Name: nn, Service: e.svc, Revision: ev.Kv.ModRevision})
+					events = im.event(events, Event{Kind: EventDelete, Name: nn, Service: e.svc, Revision: ev.Kv.ModRevision})
 				}
 			}
 		}
 	}
 	im.mu.Unlock()
 	im.emit(events)
-}
-
-func (im *Importer) nameOf(key []byte) (types.NamespacedName, bool) {
-	ns, name, ok := splitServiceKey(im.cluster, string(key))
-	return types.NamespacedName{Namespace: ns, Name: name}, ok
-}
-
-// put decodes one key-value and records the outcome; im.mu is held. A revision already
-// held or already rejected is skipped unless revalidate is set. With replace (the kvstore
-// was replaced, so revisions say nothing), a held service is reported changed when its
-// value differs, whatever the revisions.
-func (im *Importer) put(events []Event, kv *mvccpb.KeyValue, wantID uint32, revalidate, replace bool) []Event {
-	key := string(kv.Key)
-	nn, nameOK := im.nameOf(kv.Key)
-	held, isHeld := im.services[nn]
-	if !revalidate {
-		if isHeld && held.rev >= kv.ModRevision {
-			return events
-		}
-		if r, ok := im.rejected[key]; ok && r >= kv.ModRevision {
-			return events
-		}
-	}
-	svc, notes, err := DecodeClusterService(im.cluster, key, kv.Value, &DecodeOptions{MaxValueSize: im.opts.MaxValueSize, ClusterID: wantID})
-	if err != nil {
-		reason := Reason(err)
-		if im.rejected[key] != kv.ModRevision {
-			im.stats.Rejected[reason]++
-		}
-		im.rejected[key] = kv.ModRevision
-		im.log.Warn("kvstore import: value rejected", "key", key, "revision", kv.ModRevision, "reason", reason, "error", err)
-		if nameOK && isHeld {
-			delete(im.services, nn)
-			im.stats.Deleted++
-			events = append(events, Event{Kind: EventDelete, Name: nn, Service: held.svc, Revision: kv.ModRevision})
-		}
-		return events
-	}
-	delete(im.rejected, key)
-	if isHeld && (replace && reflect.DeepEqual(held.svc, svc) || !replace && held.rev == kv.ModRevision) {
-		im.services[nn] = entry{rev: kv.ModRevision, svc: held.svc}
-		return events // revalidated, unchanged
-	}
-	for _, n := range notes {
-		im.stats.Notes[string(n)]++
-	}
-	if len(notes) > 0 {
-		im.log.Debug("kvstore import: value accepted with notes", "key", key, "revision", kv.ModRevision, "notes", notes)
-	}
-	im.services[nn] = entry{rev: kv.ModRevision, svc: svc}
-	im.stats.Accepted++
-	return append(events, Event{Kind: EventUpsert, Name: nn, Service: svc, Revision: kv.ModRevision})
 }
 
 func (im *Importer) emit(events []Event) {

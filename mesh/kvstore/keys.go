@@ -82,9 +82,15 @@ func ServicesSyncedKey(cluster string) string { return SyncedKey(cluster, Servic
 // splitServiceKey splits a full service key of cluster, in the state or the cache layout,
 // into namespace and name.
 func splitServiceKey(cluster, key string) (namespace, name string, ok bool) {
-	rest, ok := strings.CutPrefix(key, ClusterServicesPrefix(cluster))
+	return splitKey(key, ClusterServicesPrefix(cluster), CachedServicesPrefix(cluster))
+}
+
+// splitKey is splitServiceKey with the cluster's two prefixes given; namespace and name
+// are substrings of key.
+func splitKey(key, statePrefix, cachePrefix string) (namespace, name string, ok bool) {
+	rest, ok := strings.CutPrefix(key, statePrefix)
 	if !ok {
-		if rest, ok = strings.CutPrefix(key, CachedServicesPrefix(cluster)); !ok {
+		if rest, ok = strings.CutPrefix(key, cachePrefix); !ok {
 			return "", "", false
 		}
 	}
