@@ -1,119 +1,211 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"net/netip"
+	"os"
+	"time"
 
 	"sigs.k8s.io/yaml"
-
-	"github.com/ciliumkit/ciliumkit/datapath"
-	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
-// config is the agent's input file (YAML or JSON):
+// config is the agent's configuration: a YAML (or JSON) file, with flags overriding
+// single fields (see flags.go). Unknown fields are refused. Every field is checked by
+// validate before the agent touches the kernel or the network.
 //
-//	localCluster: 1
-//	services:
-//	- frontend: 10.96.0.10:80
-//	  protocol: TCP
-//	  global: true
-//	  affinity: local          # none (default) | local | remote
-//	  backends:
-//	  - {addr: 10.240.0.5:8080, cluster: 1}
-//	  - {addr: 10.245.0.7:8080, cluster: 2, state: terminating}
+//	cluster: {name: tokyo, id: 1}   # the cluster this node belongs to: its backends are local
+//	kubernetes:                     # optional: the local cluster's API server
+//	  kubeconfig: /etc/thin-agent/kubeconfig
+//	clusters:                       # ClusterMesh kvstores, one entry per cluster
+//	- name: hk
+//	  id: 2                         # optional: pin the cluster ID (else from its cluster config)
+//	  endpoints: [https://10.14.0.10:32379]
+//	  tls: {ca: hk/ca.crt, cert: hk/tls.crt, key: hk/tls.key}
+//	datapath:
+//	  pinDir: /sys/fs/bpf/ciliumkit # bpffs directory; empty: no pinning
+//	  maglevTableSize: 16381
+//	  maxServices: 65536
+//	  maxBackends: 262144
+//	  interfaces: [{name: eth0, mode: xdp}]
+//	sync: {debounce: 50ms, timeout: 1m}
+//	listen: 127.0.0.1:9877
+//	log: {format: text, level: info}
 type config struct {
-	LocalCluster uint32          `json:"localCluster"`
-	Services     []serviceConfig `json:"services"`
+	// Cluster is the node's own cluster. Backends of this cluster (from Kubernetes, or
+	// from a kvstore entry of the same name) are local; all others are remote.
+	Cluster clusterRef `json:"cluster"`
+	// Kubernetes, when set, reads the local cluster's Services and EndpointSlices.
+	Kubernetes *kubeConfig `json:"kubernetes,omitempty"`
+	// Clusters are the ClusterMesh kvstores to import services from.
+	Clusters []kvstoreConfig `json:"clusters,omitempty"`
+	// Datapath configures the BPF maps and where the programs are attached.
+	Datapath datapathConfig `json:"datapath"`
+	// Sync tunes how changes reach the maps.
+	Sync syncConfig `json:"sync"`
+	// Listen is the address of /healthz, /readyz and /metrics; default defaultListen.
+	// "off" disables the HTTP server.
+	Listen string `json:"listen,omitempty"`
+	// Log selects the log format and level.
+	Log logConfig `json:"log"`
 }
 
-type serviceConfig struct {
-	Frontend string          `json:"frontend"`
-	Protocol string          `json:"protocol"`
-	Global   bool            `json:"global"`
-	Affinity string          `json:"affinity"`
-	Backends []backendConfig `json:"backends"`
+type clusterRef struct {
+	// Name is a Cilium cluster name (1-32 characters, lower-case alphanumerics and '-').
+	Name string `json:"name"`
+	// ID is the cluster ID, 1-511; 0 when unknown.
+	ID uint32 `json:"id,omitempty"`
 }
 
-type backendConfig struct {
-	Addr    string `json:"addr"`
-	Cluster uint32 `json:"cluster"`
-	State   string `json:"state"`
+type kubeConfig struct {
+	// Kubeconfig is a kubeconfig file; empty means $KUBECONFIG or ~/.kube/config.
+	Kubeconfig string `json:"kubeconfig,omitempty"`
 }
 
-// parseConfig decodes data strictly and turns every service into the datapath form,
-// choosing backends with lb.Select: a backend of localCluster is local, any
-// other is remote. It reports every problem, each naming the service and the value.
-func parseConfig(data []byte) ([]datapath.Service, error) {
+type kvstoreConfig struct {
+	// Name is the cluster's name, as its services are keyed in the kvstore.
+	Name string `json:"name"`
+	// ID, when not 0, pins the cluster ID (1-511): values of another ID are rejected.
+	ID uint32 `json:"id,omitempty"`
+	// Endpoints are etcd client URLs (https:// with TLS, http:// without).
+	Endpoints []string `json:"endpoints"`
+	// TLS holds PEM file names, for example the ca.crt, tls.crt and tls.key of the
+	// clustermesh-apiserver-remote-cert Secret.
+	TLS *tlsFiles `json:"tls,omitempty"`
+}
+
+type tlsFiles struct {
+	CA   string `json:"ca"`
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
+}
+
+type datapathConfig struct {
+	// PinDir is a directory on a bpffs mount to pin maps and links in. With it the
+	// programs keep serving after the agent stops, and a restarted agent resumes from
+	// the maps (established flows keep their backend). Empty: nothing is pinned and the
+	// programs are detached when the agent stops.
+	PinDir string `json:"pinDir,omitempty"`
+	// MaglevTableSize is M (a prime in [3, 131071]); 0 means 16381.
+	MaglevTableSize uint32 `json:"maglevTableSize,omitempty"`
+	// MaxServices and MaxBackends size the maps (1..1<<24); 0 means the datapath defaults.
+	MaxServices uint32 `json:"maxServices,omitempty"`
+	MaxBackends uint32 `json:"maxBackends,omitempty"`
+	// Interfaces are where the load balancer is attached.
+	Interfaces []ifaceConfig `json:"interfaces,omitempty"`
+}
+
+// Attachment modes of an interface.
+const (
+	// modeXDP load-balances in XDP on receive and reverse-NATs replies on TC egress.
+	modeXDP = "xdp"
+	// modeTC load-balances on TC ingress and reverse-NATs replies on TC egress.
+	modeTC = "tc"
+)
+
+type ifaceConfig struct {
+	// Name is the interface clients' traffic arrives by (and replies leave by).
+	Name string `json:"name"`
+	// Mode is "xdp" (default) or "tc".
+	Mode string `json:"mode,omitempty"`
+}
+
+type syncConfig struct {
+	// Debounce is how long the agent collects changes before writing them (0 to 10 s);
+	// default defaultDebounce. A burst of changes within it is written once.
+	Debounce duration `json:"debounce,omitempty"`
+	// Timeout is how long the first write waits for every source to finish its initial
+	// list (1 s to 1 h); default defaultSyncTimeout. After it the agent writes what it has.
+	Timeout duration `json:"timeout,omitempty"`
+}
+
+type logConfig struct {
+	// Format is "text" (default) or "json".
+	Format string `json:"format,omitempty"`
+	// Level is "debug", "info" (default), "warn" or "error".
+	Level string `json:"level,omitempty"`
+}
+
+// Defaults.
+const (
+	// defaultListen is the HTTP address of health and metrics: loopback only, a port
+	// no well-known Cilium or Prometheus component uses.
+	defaultListen = "127.0.0.1:9877"
+	// defaultDebounce coalesces a burst of changes (a kvstore re-list, a rollout) into one
+	// write while keeping a single change's latency well under a second.
+	defaultDebounce = 50 * time.Millisecond
+	// defaultSyncTimeout is Cilium's clustermesh sync timeout.
+	defaultSyncTimeout = time.Minute
+)
+
+// duration is a time.Duration written as "50ms", "1m" in the file.
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := yaml.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration %s: want a string such as \"50ms\"", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func (d duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
+
+// parseConfig decodes a config file strictly (unknown fields are errors). It does not
+// validate: see validate.
+func parseConfig(data []byte) (*config, error) {
 	var c config
 	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	var (
-		errs []error
-		out  []datapath.Service
-	)
-	for i, s := range c.Services {
-		svc, err := s.service(c.LocalCluster)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("services[%d] (%s): %w", i, s.Frontend, err))
-			continue
-		}
-		out = append(out, svc)
-	}
-	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &c, nil
 }
 
-func (s serviceConfig) service(localCluster uint32) (datapath.Service, error) {
-	var errs []error
-	addr, err := netip.ParseAddrPort(s.Frontend)
+// loadConfig reads and decodes path; an empty path is the empty config.
+func loadConfig(path string) (*config, error) {
+	if path == "" {
+		return &config{}, nil
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("frontend %q: %w", s.Frontend, err))
+		return nil, err
 	}
-	proto := lb.TCP
-	if s.Protocol != "" {
-		if proto, err = lb.ParseProtocol(s.Protocol); err != nil {
-			errs = append(errs, err)
-		}
+	c, err := parseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var g *lb.Global
-	if s.Global {
-		g = &lb.Global{}
-		if s.Affinity != "" {
-			if g.Affinity, err = lb.ParseAffinity(s.Affinity); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	} else if s.Affinity != "" {
-		errs = append(errs, fmt.Errorf("affinity %q on a service that is not global", s.Affinity))
+	return c, nil
+}
+
+// withDefaults returns c with every unset optional field at its default.
+func (c config) withDefaults() config {
+	if c.Listen == "" {
+		c.Listen = defaultListen
 	}
-	var local, remote []lb.Backend
-	for j, b := range s.Backends {
-		ap, err := netip.ParseAddrPort(b.Addr)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("backends[%d] addr %q: %w", j, b.Addr, err))
-			continue
-		}
-		st := lb.BackendActive
-		if b.State != "" {
-			if st, err = lb.ParseBackendState(b.State); err != nil {
-				errs = append(errs, fmt.Errorf("backends[%d]: %w", j, err))
-				continue
-			}
-		}
-		mb := lb.Backend{Addr: ap, Protocol: proto, State: st, ClusterID: b.Cluster}
-		if b.Cluster == localCluster || b.Cluster == 0 {
-			local = append(local, mb)
-		} else {
-			remote = append(remote, mb)
-		}
+	if c.Sync.Debounce == 0 {
+		c.Sync.Debounce = duration(defaultDebounce)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return datapath.Service{}, err
+	if c.Sync.Timeout == 0 {
+		c.Sync.Timeout = duration(defaultSyncTimeout)
 	}
-	fe := lb.Frontend{Addr: addr, Protocol: proto}
-	return datapath.Service{Frontend: fe, Backends: lb.Select(g, local, remote).Backends}, nil
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	ifs := make([]ifaceConfig, len(c.Datapath.Interfaces))
+	for i, f := range c.Datapath.Interfaces {
+		if f.Mode == "" {
+			f.Mode = modeXDP
+		}
+		ifs[i] = f
+	}
+	c.Datapath.Interfaces = ifs
+	return c
 }

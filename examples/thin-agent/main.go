@@ -1,89 +1,101 @@
-// Command thin-agent makes a plain Linux node reach a mesh's services with ciliumkit's
-// own BPF programs: it loads them, programs the service maps from a config file (see
-// config.go for the format), and attaches the load balancer to an interface.
+// Command thin-agent joins a plain Linux node (a VM, a bare-metal gateway) to a Cilium
+// ClusterMesh without Kubernetes on the node: it loads ciliumkit's BPF load balancer,
+// follows services and backends from ClusterMesh kvstores (several clusters at once,
+// mutual TLS with the certificates the mesh issues) and/or from its cluster's API
+// server (Services and EndpointSlices), chooses backends with the global-service
+// policy and affinity (package mesh/lb), and keeps the maps equal to the result,
+// writing only what changed.
 //
-//	thin-agent -config services.yaml [-iface eth0] [-pin-dir /sys/fs/bpf/ciliumkit]
+//	thin-agent -config /etc/thin-agent/config.yaml [flags]
+//	thin-agent -check -config FILE     # validate only
 //
-// With -pin-dir the maps and links are pinned on that bpffs directory: the agent syncs,
-// prints what it wrote, and exits while traffic keeps flowing; the next run writes only
-// what changed. Without -pin-dir it keeps the programs attached until SIGINT or SIGTERM.
-// It needs root (CAP_BPF, CAP_NET_ADMIN).
+// The configuration format is documented on the config type (config.go); flags override
+// single fields (thin-agent -h lists them). It serves /healthz, /readyz and /metrics on
+// -listen (default 127.0.0.1:9877), logs with log/slog, and stops on SIGTERM or
+// SIGINT: with a pin directory the programs stay attached and the maps pinned, so
+// traffic keeps flowing and the next run resumes from them; without one they are
+// detached.
+//
+// Exit codes: 0 after a clean stop (or a valid -check), 2 for bad flags or configuration
+// (every problem is printed, naming the field and the value, before anything is
+// touched), 1 for a runtime failure (loading or attaching the programs, the listener).
+//
+// It needs root (CAP_BPF, CAP_NET_ADMIN). The datapath is IPv4-only: IPv6 frontends and
+// backends are counted in ciliumkit_thin_agent_skipped and left out.
 package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/ciliumkit/ciliumkit/datapath"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 )
 
 func main() {
-	fs := flag.NewFlagSet("thin-agent", flag.ExitOnError)
-	cfg := fs.String("config", "", "services file (YAML or JSON); required")
-	iface := fs.String("iface", "", "interface to attach XDP, TC ingress and TC egress to; empty: maps only")
-	pin := fs.String("pin-dir", "", "bpffs directory to pin maps and links in; empty: no pinning, run until a signal")
-	fs.Parse(os.Args[1:])
-	if *cfg == "" {
-		fmt.Fprintln(os.Stderr, "thin-agent: -config is required")
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *cfg, *iface, *pin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "thin-agent:", err)
-		os.Exit(1)
-	}
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run syncs the services of cfgPath into the datapath, attaches it to iface (if set) and,
-// without pinning, waits for ctx to end. It writes the sync statistics as one JSON line.
-func run(ctx context.Context, cfgPath, iface, pinDir string, out io.Writer) error {
-	data, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return err
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitConfig  = 2
+)
+
+func realMain(args []string, stdout, stderr io.Writer) int {
+	opts, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
 	}
-	services, err := parseConfig(data)
 	if err != nil {
-		return err
+		fmt.Fprintln(stderr, "thin-agent:", err)
+		return exitConfig
 	}
-	d, err := datapath.Load(&datapath.Options{PinDir: pinDir})
-	if err != nil {
-		return err
+	cfg := opts.config
+	if err := cfg.validate(); err != nil {
+		fmt.Fprintln(stderr, "thin-agent: invalid configuration:")
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			fmt.Fprintln(stderr, "  "+e.Error())
+		}
+		return exitConfig
 	}
-	defer d.Close()
-	stats, err := d.Sync(services)
-	if err != nil {
-		return err
-	}
-	if iface != "" {
-		ifi, err := net.InterfaceByName(iface)
+	var kube kubernetes.Interface
+	if cfg.Kubernetes != nil {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = cfg.Kubernetes.Kubeconfig
+		rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+		if err == nil {
+			kube, err = kubernetes.NewForConfig(rc)
+		}
 		if err != nil {
-			return err
-		}
-		for _, h := range []datapath.Hook{datapath.HookXDP, datapath.HookTCIngress, datapath.HookTCEgress} {
-			l, err := d.Attach(h, ifi.Index)
-			if err != nil {
-				return fmt.Errorf("attach %s to %s: %w", h, iface, err)
-			}
-			defer l.Close()
+			fmt.Fprintf(stderr, "thin-agent: invalid configuration:\n  kubernetes.kubeconfig %q: %v\n", cfg.Kubernetes.Kubeconfig, err)
+			return exitConfig
 		}
 	}
-	if err := json.NewEncoder(out).Encode(map[string]int{
-		"services": len(services), "servicesWritten": stats.ServicesWritten,
-		"servicesDeleted": stats.ServicesDeleted, "backendsWritten": stats.BackendsWritten,
-		"maglevWritten": stats.MaglevWritten, "syscalls": stats.Syscalls,
-	}); err != nil {
-		return err
+	if opts.check {
+		fmt.Fprintln(stdout, "configuration ok")
+		return exitOK
 	}
-	if pinDir == "" {
-		<-ctx.Done()
+	log := newLogger(cfg.Log, stderr)
+	klog.SetSlogLogger(log.With("component", "client-go"))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := newAgent(cfg, log, kube)
+	if err != nil {
+		log.Error("start failed", "error", err)
+		return exitRuntime
 	}
-	return nil
+	if err := a.run(ctx); err != nil {
+		log.Error("stopped with an error", "error", err)
+		return exitRuntime
+	}
+	return exitOK
 }
