@@ -85,6 +85,25 @@
 // UpsertService refuse a second one with ErrDuplicate. IPv6 and SCTP are not supported
 // (ErrUnsupported).
 //
+// Some addresses are refused with ErrUnsupported before anything is written
+// (Service.Validate runs the same checks without a kernel): frontends that are
+// unspecified (0.0.0.0/8), the broadcast address 255.255.255.255, multicast or loopback
+// (127.0.0.0/8, whatever the port: a frontend 127.0.0.1:22 would capture the node's own
+// SSH connections on the interfaces the programs are attached to), and backends that
+// are unspecified (the backends map marks a free slot with 0.0.0.0), 255.255.255.255 or
+// multicast. Loopback backends are accepted.
+//
+// # Attaching
+//
+// Attach attaches a program to an interface of the calling thread's network namespace.
+// With PinDir the link is pinned as cik_link_<hook>_<netns>_<ifindex>, <netns> being the
+// namespace's cookie ("ns" and a number; the namespace inode, "ino" and a number, on
+// kernels before 5.14), so agents in several namespaces can share one pin directory and
+// a restarted agent finds its own link. A pinned link whose interface is gone attaches
+// nothing: Attach replaces it, PruneLinks removes every such pin, and CheckAttach
+// reports beforehand (without changing anything) whether Attach can succeed, so that a
+// program can check its targets before it writes the maps.
+//
 // # Maps
 //
 // All maps are pinned by name under Options.PinDir when it is set. Fields marked "network
@@ -132,7 +151,8 @@
 // DeleteService change one. All three validate first (nothing is written when any input
 // is invalid or a capacity would be exceeded), compare with a mirror of the maps (read
 // back on Load, so a restarted agent resumes from pinned maps) and write only the
-// entries that differ, with batch syscalls, reporting counts in SyncStats. Backends and
+// entries that differ, with batch syscalls, reporting counts in SyncStats. Maglev rows
+// are built on one goroutine per CPU while the backends are written. Backends and
 // Maglev rows are written before the service entries that use them and removed after,
 // except when a map is too full to hold old and new entries at once: then removals go
 // first.

@@ -12,7 +12,9 @@ var (
 	ErrInvalidOptions = errors.New("datapath: invalid options")
 	// ErrUnsupported reports input the programs cannot serve: a frontend or backend that
 	// is not IPv4, has port 0, a protocol other than TCP and UDP (or, for a backend,
-	// other than its frontend's) or an unknown state; an egress entry that fails
+	// other than its frontend's) or an unknown state; a frontend address that is
+	// unspecified (0.0.0.0/8), 255.255.255.255, multicast or loopback, or a backend
+	// address that is unspecified, 255.255.255.255 or multicast (Service.Validate); an egress entry that fails
 	// egress.Entry.Validate or an egress lookup that is not IPv4; an egress node IP that
 	// is not IPv4 (SetEgressNodeIP); a prune of egress connections with an idle time of
 	// at most 0; an L2 responder without an IPv4 address, an ifindex or a 6-byte MAC; an
@@ -27,8 +29,9 @@ var (
 	// frontends: the stateless reverse NAT maps each backend to exactly one frontend. It
 	// also reports an egress entry (source and destination) listed twice.
 	ErrDuplicate = errors.New("datapath: duplicate frontend or backend")
-	// ErrNotFound reports a frontend that is not programmed (Service, DeleteService), or
-	// a link that is not pinned (Detach).
+	// ErrNotFound reports a frontend that is not programmed (Service, DeleteService), a
+	// link that is not pinned (Detach), an interface that does not exist in the calling
+	// thread's network namespace (Attach, CheckAttach) or no PinDir (PruneLinks).
 	ErrNotFound = errors.New("datapath: not found")
 	// ErrMap reports a failed map operation; it wraps the kernel's error too.
 	ErrMap = errors.New("datapath: map operation failed")

@@ -1,9 +1,5 @@
 package datapath
 
-import (
-	"time"
-)
-
 // execute writes a plan in traffic-safe order and updates the mirror.
 func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 	var s SyncStats
@@ -22,6 +18,10 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 // writes writes new and changed entries: backends and reverse NAT, Maglev rows, services.
 func (d *Datapath) writes(puts []prepared, pl *plan, s *SyncStats) error {
 	st := d.st
+	// Maglev rows are filled meanwhile, on every CPU, and written after the backends
+	// they refer to.
+	rw := d.startRows(pl.rows)
+	defer rw.stop()
 	// Backends and reverse NAT entries are independent: write them concurrently, and
 	// update the mirror meanwhile (on error the mirror is rebuilt from the maps).
 	var beCalls int
@@ -47,9 +47,8 @@ func (d *Datapath) writes(puts []prepared, pl *plan, s *SyncStats) error {
 		return rnErr
 	}
 	s.RevNATWritten = len(pl.rnKeys)
-	t0 := time.Now()
-	n, err := d.writeRows(pl.rows, &s.Syscalls)
-	s.MaglevWritten, s.MaglevDuration = n, time.Since(t0)
+	n, dur, err := rw.write(&s.Syscalls)
+	s.MaglevWritten, s.MaglevDuration = n, dur
 	if err != nil {
 		return err
 	}
@@ -59,6 +58,9 @@ func (d *Datapath) writes(puts []prepared, pl *plan, s *SyncStats) error {
 	s.ServicesWritten = len(pl.svcKeys)
 	for i := range puts {
 		k, rec := puts[i].key, pl.svcRecs[i]
+		if rec == nil {
+			continue // unchanged
+		}
 		st.svcs[k.u64()] = rec
 		st.byID[rec.val.Id] = k.u64()
 	}

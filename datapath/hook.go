@@ -48,10 +48,23 @@ func (h Hook) String() string {
 	return fmt.Sprintf("hook(%d)", uint8(h))
 }
 
-// linkPin returns where the link of hook on ifindex is pinned, or "" without PinDir.
-func (d *Datapath) linkPin(h Hook, ifindex int) string {
+// linkPin returns where the link of hook on ifindex of the network namespace netns (an
+// ID from netnsID) is pinned, or "" without PinDir.
+func (d *Datapath) linkPin(h Hook, netns string, ifindex int) string {
 	if d.opts.PinDir == "" {
 		return ""
 	}
-	return filepath.Join(d.opts.PinDir, fmt.Sprintf("cik_link_%s_%d", h, ifindex))
+	return filepath.Join(d.opts.PinDir, fmt.Sprintf("%s%s_%s_%d", linkPinPrefix, h, netns, ifindex))
 }
+
+// legacyLinkPin is where versions before the namespace-qualified names pinned the link of
+// hook on ifindex, whatever the namespace.
+func (d *Datapath) legacyLinkPin(h Hook, ifindex int) string {
+	if d.opts.PinDir == "" {
+		return ""
+	}
+	return filepath.Join(d.opts.PinDir, fmt.Sprintf("%s%s_%d", linkPinPrefix, h, ifindex))
+}
+
+// linkPinPrefix starts the name of every link pin.
+const linkPinPrefix = "cik_link_"

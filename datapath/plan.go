@@ -42,49 +42,117 @@ type row struct {
 // nothing when it returns an error; otherwise it has allocated the IDs of new services
 // and backends in the mirror, and the plan must be executed (or the mirror rebuilt).
 func (d *Datapath) planWrites(puts []prepared, dels []svcKey) (*plan, error) {
+	return d.planWritesAll(puts, dels, false)
+}
+
+// planWritesAll is planWrites; with all set, dels is ignored and every programmed
+// frontend not in puts is deleted (Sync).
+func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*plan, error) {
 	st := d.st
-	affected := make(map[uint64]struct{}, len(puts)+len(dels))
+	e := st.nextEpoch()
+	// svcMark of a service ID; IDs out of range (only in corrupted pinned maps) share
+	// slot 0, which no valid service uses.
+	mark := func(id uint32) *uint32 {
+		if int(id) >= len(st.svcMark) {
+			id = 0
+		}
+		return &st.svcMark[id]
+	}
+	// Frontends the operation rewrites or deletes are marked by service ID; new ones
+	// (no ID yet) are checked for duplicates in a map of their own.
+	var newKeys map[uint64]struct{}
+	var affected []*svcRec // programmed services the operation rewrites or deletes
+	putRecs := make([]*svcRec, len(puts))
 	newSvcs, nbe := 0, 0
 	for i := range puts {
 		p := &puts[i]
 		pk := p.key.u64()
-		if _, dup := affected[pk]; dup {
-			return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
-		}
-		affected[pk] = struct{}{}
-		if _, ok := st.svcs[pk]; !ok {
+		if rec, ok := st.svcs[pk]; ok {
+			if *mark(rec.val.Id) == e {
+				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
+			}
+			*mark(rec.val.Id) = e
+			putRecs[i] = rec
+			affected = append(affected, rec)
+		} else {
+			if newKeys == nil {
+				newKeys = map[uint64]struct{}{}
+			}
+			if _, dup := newKeys[pk]; dup {
+				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
+			}
+			newKeys[pk] = struct{}{}
 			newSvcs++
 		}
 		nbe += len(p.keys)
 	}
+	if all {
+		dels = nil
+		for sid, k := range st.byID {
+			if k == 0 || st.svcMark[sid] == e {
+				continue
+			}
+			if rec, ok := st.svcs[k]; ok && rec.val.Id == uint32(sid) {
+				dels = append(dels, svcKeyFrom64(k))
+			}
+		}
+	}
 	delSvcs := 0
 	for _, k := range dels {
-		if _, ok := st.svcs[k.u64()]; ok {
-			affected[k.u64()] = struct{}{}
+		if rec, ok := st.svcs[k.u64()]; ok && *mark(rec.val.Id) != e {
+			*mark(rec.val.Id) = e
+			affected = append(affected, rec)
 			delSvcs++
 		}
 	}
 	// Every backend has one owner; an existing backend keeps its ID and may move only
-	// from a frontend this operation rewrites or deletes.
-	owner := make(map[uint64]int32, nbe) // backend key -> index in puts
-	found := make([]uint32, nbe)         // existing backend ID per put backend, 0 = new
+	// from a frontend this operation rewrites or deletes. Existing backends are marked
+	// by ID, new ones are checked in a map.
+	var newOwner map[uint64]int32 // new backend key -> index in puts
+	found := make([]uint32, nbe)  // existing backend ID per put backend, 0 = new
 	added, x := 0, 0
 	for i := range puts {
 		p := &puts[i]
+		// A programmed service listing the backends it has, in the same order, needs no
+		// lookup of its backend keys (the common case of a resync).
+		if rec := putRecs[i]; rec != nil && sameBackends(st, rec.ids, p.keys) {
+			for _, id := range rec.ids {
+				if st.beMark[id] == e {
+					return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
+						ErrDuplicate, st.beVals[id].key().addrPort(), puts[st.beOwner[id]].key.frontend(), p.key.frontend())
+				}
+				st.beMark[id], st.beOwner[id] = e, int32(i)
+				found[x] = id
+				x++
+			}
+			continue
+		}
 		for _, k := range p.keys {
 			ku := k.u64()
-			if o, dup := owner[ku]; dup {
-				return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
-					ErrDuplicate, k.addrPort(), puts[o].key.frontend(), p.key.frontend())
-			}
-			owner[ku] = int32(i)
 			if id, ok := st.bes[ku]; ok {
-				if o := st.byID[st.beVals[id].SvcId]; !isIn(affected, o) {
+				if st.beMark[id] == e {
+					return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
+						ErrDuplicate, k.addrPort(), puts[st.beOwner[id]].key.frontend(), p.key.frontend())
+				}
+				st.beMark[id], st.beOwner[id] = e, int32(i)
+				if sid := st.beVals[id].SvcId; *mark(sid) != e {
+					var o svcKey
+					if int(sid) < len(st.byID) {
+						o = svcKeyFrom64(st.byID[sid])
+					}
 					return nil, fmt.Errorf("%w: backend %v of frontend %v already belongs to frontend %v",
-						ErrDuplicate, k.addrPort(), p.key.frontend(), svcKeyFrom64(o).frontend())
+						ErrDuplicate, k.addrPort(), p.key.frontend(), o.frontend())
 				}
 				found[x] = id
 			} else {
+				if newOwner == nil {
+					newOwner = make(map[uint64]int32, nbe-x)
+				}
+				if o, dup := newOwner[ku]; dup {
+					return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
+						ErrDuplicate, k.addrPort(), puts[o].key.frontend(), p.key.frontend())
+				}
+				newOwner[ku] = int32(i)
 				added++
 			}
 			x++
@@ -95,16 +163,12 @@ func (d *Datapath) planWrites(puts []prepared, dels []svcKey) (*plan, error) {
 	pl.rowDel = map[uint32]struct{}{}
 	pl.beZero = map[uint32]struct{}{}
 	removed := 0
-	for k := range affected {
-		rec, ok := st.svcs[k]
-		if !ok {
-			continue
-		}
+	for _, rec := range affected {
 		for _, id := range rec.ids {
-			bk := st.beVals[id].key()
-			if _, kept := owner[bk.u64()]; kept {
-				continue
+			if st.beMark[id] == e {
+				continue // kept
 			}
+			bk := st.beVals[id].key()
 			removed++
 			pl.beZero[id] = struct{}{}
 			pl.freeBE = append(pl.freeBE, id)
@@ -115,7 +179,7 @@ func (d *Datapath) planWrites(puts []prepared, dels []svcKey) (*plan, error) {
 		}
 	}
 	for _, k := range st.rnOrphans {
-		if _, kept := owner[k.u64()]; !kept {
+		if _, kept := newOwner[k.u64()]; !kept {
 			pl.rnDel = append(pl.rnDel, k)
 			pl.rnDelIDs = append(pl.rnDelIDs, 0)
 		}
@@ -179,9 +243,11 @@ func (d *Datapath) planWrites(puts []prepared, dels []svcKey) (*plan, error) {
 
 	m := d.opts.MaglevTableSize
 	pl.svcRecs = make([]*svcRec, len(puts))
-	pl.beIDs, pl.beVals = make([]uint32, 0, nbe), make([]backendEntry, 0, nbe)
-	pl.rnKeys, pl.rnVals, pl.rnIDs = make([]revnatKey, 0, nbe), make([]revnatVal, 0, nbe), make([]uint32, 0, nbe)
-	pl.svcKeys, pl.svcVals = make([]svcKey, 0, len(puts)), make([]svcVal, 0, len(puts))
+	// Room for the entries of new services and backends; changes of existing ones grow
+	// the slices as needed (a resync that changes nothing allocates none).
+	pl.beIDs, pl.beVals = make([]uint32, 0, added), make([]backendEntry, 0, added)
+	pl.rnKeys, pl.rnVals, pl.rnIDs = make([]revnatKey, 0, added), make([]revnatVal, 0, added), make([]uint32, 0, added)
+	pl.svcKeys, pl.svcVals = make([]svcKey, 0, newSvcs), make([]svcVal, 0, newSvcs)
 	if len(st.bes) == 0 && added > 0 {
 		st.bes = make(map[uint64]uint32, added)
 	}
@@ -191,10 +257,11 @@ func (d *Datapath) planWrites(puts []prepared, dels []svcKey) (*plan, error) {
 	recs := make([]svcRec, len(puts))
 	rnNew := 0 // reverse NAT keys not yet in the map
 	idSlab := make([]uint32, nbe)
+	var cidSlab []uint32
 	x = 0
 	for i := range puts {
 		p := &puts[i]
-		rec := st.svcs[p.key.u64()]
+		rec := putRecs[i]
 		var sid uint32
 		if rec != nil {
 			sid = rec.val.Id
@@ -226,11 +293,18 @@ func (d *Datapath) planWrites(puts []prepared, dels []svcKey) (*plan, error) {
 				pl.rnIDs = append(pl.rnIDs, id)
 			}
 		}
-		cids := make([]uint32, len(p.cidx))
+		cids := carve(&cidSlab, len(p.cidx))
 		for j, c := range p.cidx {
 			cids[j] = ids[c]
 		}
-		sv := svcVal{Id: sid, Count: uint16(len(cids)), Fingerprint: fingerprint(m, p.cand, cids)}
+		sv := svcVal{Id: sid, Count: uint16(len(cids))}
+		if rec != nil && rec.cids != nil && rec.val.Count == sv.Count && slices.Equal(rec.cids, cids) {
+			// The same backend IDs hold the same backends (their keys were compared or
+			// looked up above): the row's inputs, so its fingerprint, are unchanged.
+			sv.Fingerprint = rec.val.Fingerprint
+		} else {
+			sv.Fingerprint = fingerprint(m, p.cand, cids)
+		}
 		if len(cids) > 0 && (rec == nil || rec.val.Count == 0 || rec.val.Fingerprint != sv.Fingerprint) {
 			pl.rows = append(pl.rows, row{id: sid, cand: p.cand, ids: cids})
 		}
@@ -241,12 +315,28 @@ func (d *Datapath) planWrites(puts []prepared, dels []svcKey) (*plan, error) {
 			pl.svcKeys = append(pl.svcKeys, p.key)
 			pl.svcVals = append(pl.svcVals, sv)
 		}
-		recs[i] = svcRec{val: sv, ids: ids}
+		if rec != nil && rec.val == sv && rec.cids != nil && slices.Equal(rec.ids, ids) {
+			continue // unchanged: the mirror keeps rec (pl.svcRecs[i] stays nil)
+		}
+		recs[i] = svcRec{val: sv, ids: ids, cids: cids}
 		pl.svcRecs[i] = &recs[i]
 	}
 
 	pl.deleteFirst = len(st.svcs)+newSvcs > int(d.opts.MaxServices) || rnPresent+rnNew > int(d.opts.MaxBackends)
 	return &pl, nil
+}
+
+// sameBackends reports whether the backends of IDs ids hold keys, in order.
+func sameBackends(st *lbState, ids []uint32, keys []revnatKey) bool {
+	if len(ids) != len(keys) {
+		return false
+	}
+	for j, id := range ids {
+		if st.beVals[id].key() != keys[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // keysOf returns the keys of m, sorted.
@@ -257,10 +347,4 @@ func keysOf(m map[uint32]struct{}) []uint32 {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// isIn reports whether k is in set.
-func isIn(set map[uint64]struct{}, k uint64) bool {
-	_, ok := set[k]
-	return ok
 }

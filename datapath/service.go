@@ -49,22 +49,23 @@ func (s *Service) MaglevBackends() []lb.SelectedBackend {
 }
 
 // maglevIndexes returns the indexes in s.Backends of MaglevBackends.
-func (s *Service) maglevIndexes() []int {
-	var active, preferred []int
+func (s *Service) maglevIndexes() []int { return s.appendMaglevIndexes(nil) }
+
+// appendMaglevIndexes appends the indexes in s.Backends of MaglevBackends to dst.
+func (s *Service) appendMaglevIndexes(dst []int) []int {
+	preferred := false
 	for i := range s.Backends {
-		b := &s.Backends[i]
-		if b.State != lb.BackendActive {
-			continue
-		}
-		active = append(active, i)
-		if b.Preferred {
-			preferred = append(preferred, i)
+		if b := &s.Backends[i]; b.State == lb.BackendActive && b.Preferred {
+			preferred = true
+			break
 		}
 	}
-	if len(preferred) > 0 {
-		return preferred
+	for i := range s.Backends {
+		if b := &s.Backends[i]; b.State == lb.BackendActive && (b.Preferred || !preferred) {
+			dst = append(dst, i)
+		}
 	}
-	return active
+	return dst
 }
 
 // prepared is a validated service converted to map values.
@@ -76,38 +77,58 @@ type prepared struct {
 	cidx []int // index in bes of each cand
 }
 
+// arena hands out the slices of prepared services from shared blocks, so that
+// preparing many services allocates a few large blocks instead of several small slices
+// each. The zero value is ready to use; it is not safe for concurrent use.
+type arena struct {
+	bes  []backendEntry
+	keys []revnatKey
+	cand []maglev.Backend
+	idx  []int
+}
+
+// carve returns the first n elements of *blk (full slice capped at n), allocating a new
+// block of at least 4096 elements when *blk is too short.
+func carve[T any](blk *[]T, n int) []T {
+	if len(*blk) < n {
+		*blk = make([]T, max(n, 4096))
+	}
+	out := (*blk)[:n:n]
+	*blk = (*blk)[n:]
+	return out
+}
+
 // prepare validates s against the programs' and maps' limits and converts it.
 func (d *Datapath) prepare(s *Service) (prepared, error) {
+	var a arena
+	return d.prepareIn(s, &a)
+}
+
+// prepareIn is prepare with the slices taken from a.
+func (d *Datapath) prepareIn(s *Service, a *arena) (prepared, error) {
 	fe := s.Frontend
-	if !fe.Addr.Addr().Is4() {
-		return prepared{}, fmt.Errorf("%w: frontend %v: not IPv4", ErrUnsupported, fe)
-	}
-	if fe.Protocol != lb.TCP && fe.Protocol != lb.UDP {
-		return prepared{}, fmt.Errorf("%w: frontend %v: protocol %v, want TCP or UDP", ErrUnsupported, fe, fe.Protocol)
-	}
-	if fe.Addr.Port() == 0 {
-		return prepared{}, fmt.Errorf("%w: frontend %v: port 0", ErrUnsupported, fe)
+	if err := checkFrontend(fe); err != nil {
+		return prepared{}, err
 	}
 	if len(s.Backends) > MaxBackendsPerService {
 		return prepared{}, fmt.Errorf("%w: frontend %v has %d backends, at most %d allowed",
 			ErrCapacity, fe, len(s.Backends), MaxBackendsPerService)
 	}
-	p := prepared{key: svcKeyOf(fe), bes: make([]backendEntry, len(s.Backends)), keys: make([]revnatKey, len(s.Backends))}
+	n := len(s.Backends)
+	p := prepared{key: svcKeyOf(fe)}
+	if a == nil || n > 1024 {
+		p.bes, p.keys = make([]backendEntry, n), make([]revnatKey, n)
+	} else {
+		p.bes, p.keys = carve(&a.bes, n), carve(&a.keys, n)
+	}
 	var seen map[revnatKey]struct{}
 	if len(s.Backends) > 16 {
 		seen = make(map[revnatKey]struct{}, len(s.Backends))
 	}
 	for i := range s.Backends {
 		b := &s.Backends[i]
-		switch {
-		case !b.Addr.Addr().Is4():
-			return prepared{}, fmt.Errorf("%w: frontend %v: backend %v: not IPv4", ErrUnsupported, fe, b)
-		case b.Protocol != fe.Protocol:
-			return prepared{}, fmt.Errorf("%w: frontend %v: backend %v: protocol differs from the frontend's", ErrUnsupported, fe, b)
-		case b.Addr.Port() == 0:
-			return prepared{}, fmt.Errorf("%w: frontend %v: backend %v: port 0", ErrUnsupported, fe, b)
-		case b.State > lb.BackendMaintenance:
-			return prepared{}, fmt.Errorf("%w: frontend %v: backend %v: unknown state", ErrUnsupported, fe, b)
+		if err := checkBackend(fe, b); err != nil {
+			return prepared{}, err
 		}
 		p.keys[i] = backendKeyOf(&b.Backend)
 		if seen != nil {
@@ -121,12 +142,20 @@ func (d *Datapath) prepare(s *Service) (prepared, error) {
 		p.bes[i] = backendEntry{Addr: p.keys[i].Addr, Port: p.keys[i].Port, Proto: p.keys[i].Proto,
 			State: uint8(b.State), ClusterId: b.ClusterID}
 	}
-	p.cidx = s.maglevIndexes()
+	if n > 1024 {
+		p.cidx = s.maglevIndexes()
+	} else {
+		p.cidx = s.appendMaglevIndexes(carve(&a.idx, n)[:0])
+	}
 	if n := len(p.cidx); n > int(d.opts.MaglevTableSize) {
 		return prepared{}, fmt.Errorf("%w: frontend %v has %d Maglev backends for M = %d",
 			maglev.ErrTooManyBackends, fe, n, d.opts.MaglevTableSize)
 	}
-	p.cand = make([]maglev.Backend, len(p.cidx))
+	if len(p.cidx) > 1024 {
+		p.cand = make([]maglev.Backend, len(p.cidx))
+	} else {
+		p.cand = carve(&a.cand, len(p.cidx))
+	}
 	for i, j := range p.cidx {
 		p.cand[i] = maglev.Backend{Addr: s.Backends[j].Addr, Protocol: uint8(s.Backends[j].Protocol)}
 	}
@@ -145,8 +174,9 @@ func (d *Datapath) prepareAll(desired []Service) ([]prepared, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var a arena
 			for i := w * per; i < min((w+1)*per, len(desired)); i++ {
-				puts[i], errs[i] = d.prepare(&desired[i])
+				puts[i], errs[i] = d.prepareIn(&desired[i], &a)
 				if errs[i] != nil {
 					return
 				}

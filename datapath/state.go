@@ -12,6 +12,23 @@ type lbState struct {
 	rnOrphans []revnatKey
 	svcIDs    idAlloc
 	beIDs     idAlloc
+	// Scratch of planWrites, by service ID and backend ID: svcMark[id] == epoch marks
+	// a service the operation rewrites or deletes, beMark[id] == epoch a backend a put
+	// claims (beOwner[id] is the put's index).
+	epoch   uint32
+	svcMark []uint32
+	beMark  []uint32
+	beOwner []int32
+}
+
+// nextEpoch starts the marks of a new operation.
+func (st *lbState) nextEpoch() uint32 {
+	if st.epoch++; st.epoch == 0 {
+		clear(st.svcMark)
+		clear(st.beMark)
+		st.epoch = 1
+	}
+	return st.epoch
 }
 
 // States of a backend's reverse NAT entry.
@@ -25,6 +42,9 @@ const (
 type svcRec struct {
 	val svcVal
 	ids []uint32
+	// cids are the backend IDs of the Maglev row, as Sync computed them (nil after a
+	// rebuild from the maps): with the same backends they give the same fingerprint.
+	cids []uint32
 }
 
 // idAlloc hands out IDs 1..max, lowest unused first after a rebuild.

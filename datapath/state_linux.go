@@ -10,6 +10,10 @@ func (d *Datapath) readState() (*lbState, error) {
 		bes:    map[uint64]uint32{},
 		beVals: make([]backendEntry, d.opts.MaxBackends+1),
 		rn:     make([]uint8, d.opts.MaxBackends+1),
+		// marks
+		svcMark: make([]uint32, d.opts.MaxServices+1),
+		beMark:  make([]uint32, d.opts.MaxBackends+1),
+		beOwner: make([]int32, d.opts.MaxBackends+1),
 	}
 	err := batchRead(d.objs.CikLbSvc, func(k *svcKey, v *svcVal) {
 		st.svcs[k.u64()] = &svcRec{val: *v}

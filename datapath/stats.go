@@ -22,8 +22,10 @@ type SyncStats struct {
 	// Syscalls counts the map update and delete syscalls issued (batch or single).
 	Syscalls int
 	// Duration is the wall time of a service operation (Sync, UpsertService,
-	// DeleteService), validation included; MaglevDuration is the part spent building and
-	// writing Maglev rows. Both are zero for egress and L2 syncs.
+	// DeleteService), validation included; MaglevDuration is the part spent writing
+	// Maglev rows after the backends, waiting for rows still being built included (rows
+	// are built on every CPU while the backends are written). Both are zero for egress
+	// and L2 syncs.
 	Duration, MaglevDuration time.Duration
 }
 

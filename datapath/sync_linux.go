@@ -42,23 +42,18 @@ func (d *Datapath) Sync(desired []Service) (SyncStats, error) {
 	if err != nil {
 		return SyncStats{}, err
 	}
-	want := make(map[uint64]struct{}, len(desired))
-	for i := range puts {
-		want[puts[i].key.u64()] = struct{}{}
-	}
-	var dels []svcKey
-	for k := range d.st.svcs {
-		if _, ok := want[k]; !ok {
-			dels = append(dels, svcKeyFrom64(k))
-		}
-	}
-	return d.apply(start, puts, dels)
+	return d.applyAll(start, puts, nil, true)
 }
 
 // apply plans the writes of puts and dels (nothing is written when the plan is refused),
 // then executes them. When a write fails the mirror is rebuilt from the maps.
 func (d *Datapath) apply(start time.Time, puts []prepared, dels []svcKey) (SyncStats, error) {
-	pl, err := d.planWrites(puts, dels)
+	return d.applyAll(start, puts, dels, false)
+}
+
+// applyAll is apply; with all set every frontend not in puts is deleted.
+func (d *Datapath) applyAll(start time.Time, puts []prepared, dels []svcKey, all bool) (SyncStats, error) {
+	pl, err := d.planWritesAll(puts, dels, all)
 	if err != nil {
 		return SyncStats{}, err
 	}

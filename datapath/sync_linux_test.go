@@ -133,6 +133,18 @@ func TestSyncRefusesBeforeWriting(t *testing.T) {
 	ipv6[0].Frontend.Addr = netip.MustParseAddrPort("[fd00::1]:80")
 	sctp := services(1)
 	sctp[0].Frontend.Protocol = lb.SCTP
+	// Reserved addresses in the last service of an otherwise valid set: the earlier
+	// services must not be written either.
+	zeroBackend := services(6)
+	zeroBackend[5].Backends[1].Addr = netip.MustParseAddrPort("0.0.0.0:8080")
+	bcastBackend := services(6)
+	bcastBackend[5].Backends[0].Addr = netip.MustParseAddrPort("255.255.255.255:8080")
+	loopbackSSH := services(6)
+	loopbackSSH[5].Frontend.Addr = netip.MustParseAddrPort("127.0.0.1:22")
+	unspecFrontend := services(6)
+	unspecFrontend[5].Frontend.Addr = netip.MustParseAddrPort("0.0.0.0:80")
+	mcastFrontend := services(6)
+	mcastFrontend[5].Frontend.Addr = netip.MustParseAddrPort("224.0.0.251:80")
 	for name, tc := range map[string]struct {
 		set  []Service
 		want error
@@ -143,6 +155,11 @@ func TestSyncRefusesBeforeWriting(t *testing.T) {
 		"23 backends, map holds 20":   {tooManyBackends, ErrCapacity},
 		"IPv6 frontend":               {ipv6, ErrUnsupported},
 		"SCTP frontend":               {sctp, ErrUnsupported},
+		"backend 0.0.0.0":             {zeroBackend, ErrUnsupported},
+		"backend 255.255.255.255":     {bcastBackend, ErrUnsupported},
+		"frontend 127.0.0.1:22":       {loopbackSSH, ErrUnsupported},
+		"frontend 0.0.0.0":            {unspecFrontend, ErrUnsupported},
+		"frontend multicast":          {mcastFrontend, ErrUnsupported},
 	} {
 		t.Run(name, func(t *testing.T) {
 			st, err := d.Sync(tc.set)
