@@ -84,6 +84,21 @@ func newAgent(cfg config, log *slog.Logger, kube kubernetes.Interface) (a *agent
 	}
 	fes, _ := a.dp.Frontends()
 	log.Info("datapath loaded", "pinDir", cfg.Datapath.PinDir, "frontendsInMaps", len(fes), "took", time.Since(t0).Round(time.Millisecond))
+	if cfg.Datapath.PinDir != "" {
+		pruned, err := a.dp.PruneLinks()
+		if err != nil {
+			return a, fmt.Errorf("prune dead link pins in %s: %w", cfg.Datapath.PinDir, err)
+		}
+		if len(pruned) > 0 {
+			log.Info("removed link pins whose interface is gone", "pins", pruned)
+		}
+	}
+	// Every target is checked before the first attach, so a bad interface attaches nothing.
+	for _, f := range cfg.Datapath.Interfaces {
+		if err := a.checkAttach(f); err != nil {
+			return a, err
+		}
+	}
 	for _, f := range cfg.Datapath.Interfaces {
 		if err := a.attach(f); err != nil {
 			return a, err
@@ -94,6 +109,29 @@ func newAgent(cfg config, log *slog.Logger, kube kubernetes.Interface) (a *agent
 	return a, nil
 }
 
+// hooks returns the hook that takes requests on interface f and the one of the other mode.
+func hooks(f ifaceConfig) (in, other datapath.Hook) {
+	if f.Mode == modeTC {
+		return datapath.HookTCIngress, datapath.HookXDP
+	}
+	return datapath.HookXDP, datapath.HookTCIngress
+}
+
+// checkAttach reports whether both hooks of f can be attached, changing nothing.
+func (a *agent) checkAttach(f ifaceConfig) error {
+	ifi, err := net.InterfaceByName(f.Name)
+	if err != nil {
+		return fmt.Errorf("interface %q: %w", f.Name, err)
+	}
+	in, _ := hooks(f)
+	for _, h := range []datapath.Hook{in, datapath.HookTCEgress} {
+		if err := a.dp.CheckAttach(h, ifi.Index); err != nil {
+			return fmt.Errorf("attach %v to %s: %w", h, f.Name, err)
+		}
+	}
+	return nil
+}
+
 // attach attaches the load balancer to one interface: XDP or TC ingress for requests,
 // TC egress for the reverse NAT of replies. With pinning, a link of the other mode
 // left by an earlier run is detached.
@@ -102,10 +140,7 @@ func (a *agent) attach(f ifaceConfig) error {
 	if err != nil {
 		return fmt.Errorf("interface %q: %w", f.Name, err)
 	}
-	in, other := datapath.HookXDP, datapath.HookTCIngress
-	if f.Mode == modeTC {
-		in, other = other, in
-	}
+	in, other := hooks(f)
 	for _, h := range []datapath.Hook{in, datapath.HookTCEgress} {
 		l, err := a.dp.Attach(h, ifi.Index)
 		if err != nil {
