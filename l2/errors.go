@@ -17,4 +17,13 @@ var (
 	ErrInvalidTiming = errors.New("l2: invalid L2 lease timing")
 	// ErrInvalidServiceCount: a negative number of announced services.
 	ErrInvalidServiceCount = errors.New("l2: invalid service count")
+	// ErrInvalidAnnouncer: NewAnnouncer was given no client, no node name, no Responder
+	// or options out of range.
+	ErrInvalidAnnouncer = errors.New("l2: invalid announcer configuration")
+	// ErrInvalidAnnouncement: an Announcement handed to Update names no Service, carries
+	// an invalid address or names an interface the announcer's network namespace lacks.
+	ErrInvalidAnnouncement = errors.New("l2: invalid announcement")
+	// ErrStopped: the Announcer's Run has returned (or is running already, for a second
+	// Run); it cannot be used again.
+	ErrStopped = errors.New("l2: announcer stopped")
 )
