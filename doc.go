@@ -31,6 +31,20 @@
 // Apply, Connect and Status calls talk to clusters; they take a context.Context first, a
 // *slog.Logger for logs, and never print.
 //
+// # Getting started
+//
+// In a clone of the repository, without a cluster and without root:
+//
+//	go run ./examples/quickstart
+//
+// plans the two-cluster mesh of the usual runbooks (tokyo ID 1, hk ID 2) and prints each
+// cluster's Helm values, runs a ClusterMesh of two embedded etcd kvstores on loopback
+// (mutual TLS with the certificates mesh/clustermesh issues) and prints each cluster's
+// merged service table for every affinity, assigns LB IPAM addresses, computes L2
+// announcement timing, checks an egress gateway policy against the plan, and writes a
+// Mermaid diagram of the mesh. The other programs under examples/ (meshplan, connect,
+// thin-agent, egress-gateway) do the same steps against real clusters and nodes.
+//
 // # Supported Cilium versions
 //
 // ciliumkit builds against the Go API of Cilium v1.19.3 and is tested against the Cilium
