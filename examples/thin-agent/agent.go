@@ -10,10 +10,12 @@ import (
 	"sync"
 	"time"
 
+	ciliumclient "github.com/cilium/cilium/pkg/k8s/client/clientset/versioned"
 	"github.com/cilium/ebpf/link"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/ciliumkit/ciliumkit/datapath"
+	"github.com/ciliumkit/ciliumkit/l2"
 )
 
 // source is one producer of service data for the view.
@@ -27,39 +29,40 @@ type source interface {
 }
 
 // agent is a running thin agent: the datapath and its links, the sources, the view
-// they feed, the syncer that writes it and the HTTP server.
-//
-// L2 announcements are not wired in yet. The seam: an l2.Announcer built with the
-// kubernetes client and this node's name, whose Responder calls dp.SyncL2Responders
-// under the same lock as the syncer's Sync (the Datapath is not safe for concurrent
-// use), and whose AnnouncerOptions.OnTransition increments
-// m.leaseTransitions ("acquired" or "lost"); it would run as one more goroutine of run.
-// It only pays off once LB IPs are frontends: the stateless reverse NAT lets a backend
-// belong to one frontend only, so the agent programs each Service at its ClusterIP.
+// they feed, the syncer that writes it, the HTTP server and, with l2 enabled, the L2
+// announcer (announce.go), which writes the datapath's L2 responder map through the same
+// lock as the syncer.
 type agent struct {
 	cfg     config
 	log     *slog.Logger
 	dp      *datapath.Datapath
+	shared  *sharedDatapath // dp, for the writers that run concurrently
 	links   []link.Link
 	sources []source
 	view    *view
 	syncer  *syncer
 	m       *metrics
 	ln      net.Listener
+	// kube and cilium are the API clients (nil without a kubernetes section); announcer
+	// is nil unless l2 is enabled.
+	kube      kubernetes.Interface
+	cilium    ciliumclient.Interface
+	announcer *l2.Announcer
 }
 
-// newAgent builds the sources (kube is nil without a kubernetes section), loads the
-// datapath and attaches it, and opens the HTTP listener. cfg must be valid. On error
-// nothing stays attached or open (pinned maps stay, untouched).
-func newAgent(cfg config, log *slog.Logger, kube kubernetes.Interface) (a *agent, err error) {
-	a = &agent{cfg: cfg, log: log, view: newView()}
+// newAgent builds the sources (kube and cilium are nil without a kubernetes section),
+// loads the datapath and attaches it, opens the HTTP listener and, with l2 enabled,
+// builds the L2 announcer. cfg must be valid. On error nothing stays attached or open
+// (pinned maps stay, untouched).
+func newAgent(cfg config, log *slog.Logger, kube kubernetes.Interface, cilium ciliumclient.Interface) (a *agent, err error) {
+	a = &agent{cfg: cfg, log: log, view: newView(), kube: kube, cilium: cilium}
 	defer func() {
 		if err != nil {
 			a.close()
 		}
 	}()
 	if kube != nil {
-		a.sources = append(a.sources, &kubeSource{kube: kube, view: a.view, clusterID: cfg.Cluster.ID, log: log})
+		a.sources = append(a.sources, &kubeSource{kube: kube, view: a.view, clusterID: cfg.Cluster.ID, lbFrontends: cfg.L2.Enabled, log: log})
 	}
 	for _, k := range cfg.Clusters {
 		src := &kvSource{cfg: k, local: k.Name == cfg.Cluster.Name, clusterID: cfg.Cluster.ID, view: a.view, log: log}
@@ -104,8 +107,15 @@ func newAgent(cfg config, log *slog.Logger, kube kubernetes.Interface) (a *agent
 			return a, err
 		}
 	}
-	a.syncer = &syncer{view: a.view, dp: a.dp, m: a.m, log: log, sources: a.sources,
+	a.shared = &sharedDatapath{dp: a.dp}
+	a.syncer = &syncer{view: a.view, dp: a.shared, m: a.m, log: log, sources: a.sources,
 		debounce: time.Duration(cfg.Sync.Debounce), timeout: time.Duration(cfg.Sync.Timeout)}
+	// Last: nothing after it can fail, so the announcer's socket never leaks.
+	if cfg.L2.Enabled {
+		if a.announcer, err = a.newAnnouncer(kube); err != nil {
+			return a, err
+		}
+	}
 	return a, nil
 }
 
@@ -157,8 +167,9 @@ func (a *agent) attach(f ifaceConfig) error {
 	return nil
 }
 
-// run runs the sources, the syncer and the HTTP server until ctx ends, then stops them
-// and closes the agent. With a pin directory the programs stay attached and the maps
+// run runs the sources, the syncer, the L2 announcer and the HTTP server until ctx
+// ends, then stops them (the announcer clears the L2 responder map and releases its
+// leases) and closes the agent. With a pin directory the programs stay attached and the maps
 // keep their contents, so traffic keeps flowing while no agent runs; without one the
 // programs are detached. It returns nil after a clean stop.
 func (a *agent) run(ctx context.Context) error {
@@ -181,6 +192,7 @@ func (a *agent) run(ctx context.Context) error {
 		})
 	}
 	wg.Go(func() { a.syncer.run(ctx) })
+	a.runL2(ctx, &wg)
 	var srv *http.Server
 	srvErr := make(chan error, 1)
 	if a.ln != nil {

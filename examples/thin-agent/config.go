@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/ciliumkit/ciliumkit/l2"
 )
 
 // config is the agent's configuration: a YAML (or JSON) file, with flags overriding
@@ -27,6 +29,14 @@ import (
 //	  maxBackends: 262144
 //	  interfaces: [{name: eth0, mode: xdp}]
 //	sync: {debounce: 50ms, timeout: 1m}
+//	l2:                             # optional: L2 announcements (needs kubernetes)
+//	  enabled: true
+//	  nodeName: worker-1            # lease holder identity; default: the hostname
+//	  interfaces: [eth0]            # default: the datapath interfaces in xdp mode
+//	  leaseNamespace: kube-system
+//	  leaseDuration: 15s
+//	  renewDeadline: 5s
+//	  retryPeriod: 2s
 //	listen: 127.0.0.1:9877
 //	log: {format: text, level: info}
 type config struct {
@@ -41,6 +51,8 @@ type config struct {
 	Datapath datapathConfig `json:"datapath"`
 	// Sync tunes how changes reach the maps.
 	Sync syncConfig `json:"sync"`
+	// L2 configures L2 announcements of LoadBalancer IPs (see l2Config).
+	L2 l2Config `json:"l2,omitempty"`
 	// Listen is the address of /healthz, /readyz and /metrics; default defaultListen.
 	// "off" disables the HTTP server.
 	Listen string `json:"listen,omitempty"`
@@ -115,6 +127,43 @@ type syncConfig struct {
 	// Timeout is how long the first write waits for every source to finish its initial
 	// list (1 s to 1 h); default defaultSyncTimeout. After it the agent writes what it has.
 	Timeout duration `json:"timeout,omitempty"`
+}
+
+// l2Config turns on L2 announcements: for every LB IP a CiliumL2AnnouncementPolicy
+// selects for this node on one of Interfaces, the agent competes for the Service's
+// lease (named as Cilium's agents name it, so it can share Services with Cilium nodes),
+// answers ARP for the IPv4 addresses whose lease it holds through the datapath's L2
+// responder map (the XDP program: every interface must be a datapath interface in xdp
+// mode), sends gratuitous ARP when it takes one over, and releases its leases when it
+// stops. While it is enabled, a LoadBalancer Service with an IPv4 ingress address is
+// programmed at its first IPv4 ingress address instead of its ClusterIPs (see
+// fromKube). It needs the kubernetes source.
+type l2Config struct {
+	// Enabled turns the announcer on; the other fields are ignored while it is off.
+	Enabled bool `json:"enabled,omitempty"`
+	// NodeName is the Kubernetes Node name of this node: the lease holder identity and the
+	// Node whose labels policies' nodeSelectors match. Default: the hostname.
+	NodeName string `json:"nodeName,omitempty"`
+	// Interfaces are the devices to announce on (matched against the policies'
+	// interface patterns); default: every datapath interface in xdp mode.
+	Interfaces []string `json:"interfaces,omitempty"`
+	// LeaseNamespace holds the per-Service leases; default kube-system
+	// (l2.DefaultLeaseNamespace). Set it to Cilium's namespace to share Services with
+	// Cilium nodes.
+	LeaseNamespace string `json:"leaseNamespace,omitempty"`
+	// LeaseDuration, RenewDeadline and RetryPeriod are the lease timing (Cilium's Helm
+	// l2announcements.leaseDuration, leaseRenewDeadline, leaseRetryPeriod); defaults
+	// 15s, 5s, 2s. They must pass l2.Timing.Validate: renewDeadline below leaseDuration
+	// and above 1.2 x retryPeriod.
+	LeaseDuration duration `json:"leaseDuration,omitempty"`
+	RenewDeadline duration `json:"renewDeadline,omitempty"`
+	RetryPeriod   duration `json:"retryPeriod,omitempty"`
+}
+
+// timing returns the lease timing.
+func (c l2Config) timing() l2.Timing {
+	return l2.Timing{LeaseDuration: time.Duration(c.LeaseDuration), RenewDeadline: time.Duration(c.RenewDeadline),
+		RetryPeriod: time.Duration(c.RetryPeriod)}
 }
 
 type logConfig struct {
@@ -207,5 +256,30 @@ func (c config) withDefaults() config {
 		ifs[i] = f
 	}
 	c.Datapath.Interfaces = ifs
+	if c.L2.Enabled {
+		if c.L2.NodeName == "" {
+			// An unreadable hostname leaves it empty, which validate reports.
+			c.L2.NodeName, _ = os.Hostname()
+		}
+		if c.L2.Interfaces == nil {
+			for _, f := range ifs {
+				if f.Mode == modeXDP {
+					c.L2.Interfaces = append(c.L2.Interfaces, f.Name)
+				}
+			}
+		}
+		if c.L2.LeaseNamespace == "" {
+			c.L2.LeaseNamespace = l2.DefaultLeaseNamespace
+		}
+		def := l2.DefaultTiming()
+		for _, f := range []struct {
+			d   *duration
+			def time.Duration
+		}{{&c.L2.LeaseDuration, def.LeaseDuration}, {&c.L2.RenewDeadline, def.RenewDeadline}, {&c.L2.RetryPeriod, def.RetryPeriod}} {
+			if *f.d == 0 {
+				*f.d = duration(f.def)
+			}
+		}
+	}
 	return c
 }

@@ -179,6 +179,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("cluster: {name: tokyo, id: 1}\nclusters: [{name: hk, endpoints: [\"http://10.0.0.1:2379\"]}]\n"))
 	f.Add([]byte(`{"cluster":{"name":"x"},"kubernetes":{},"sync":{"debounce":"1ms"}}`))
 	f.Add([]byte("datapath: {interfaces: [{name: eth0, mode: tc}], maglevTableSize: 4294967295}"))
+	f.Add([]byte("cluster: {name: x}\nkubernetes: {}\ndatapath: {interfaces: [{name: eth0}]}\nl2: {enabled: true, nodeName: n, retryPeriod: 1s}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := parseConfig(data)
 		if err != nil {
@@ -199,6 +200,9 @@ func FuzzParseConfig(f *testing.F) {
 			if f.Mode != modeXDP && f.Mode != modeTC {
 				t.Fatalf("accepted interface mode %q", f.Mode)
 			}
+		}
+		if d.L2.Enabled && (d.Kubernetes == nil || len(d.L2.Interfaces) == 0 || d.L2.timing().Validate() != nil) {
+			t.Fatalf("accepted an unusable l2 section: %+v", d.L2)
 		}
 	})
 }

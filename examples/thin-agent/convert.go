@@ -70,12 +70,16 @@ func l4(a *kvstore.L4Addr) (l4port, bool) {
 }
 
 // fromKube converts a Service of the local cluster and its EndpointSlices. Frontends
-// are the ClusterIPs (a headless service has none) with the Service's ports; backends are
+// are the ClusterIPs (a headless service has none) with the Service's ports, or, with
+// lbFrontends (L2 announcements on), for a LoadBalancer Service with an IPv4 address in
+// status.loadBalancer.ingress, that first IPv4 ingress address alone with the same ports:
+// the datapath's reverse NAT is stateless, so a backend can serve one frontend only, and
+// the announced address is the one clients outside the cluster use. Backends are
 // the slices' endpoints that are ready (active) or serving while terminating
 // (terminating), with the slices' ports. global is the Service's ClusterMesh policy
 // (global.FromService); an invalid annotation makes it a local service, as Cilium reads
 // unknown values as false, and is returned as err for the caller to log.
-func fromKube(svc *corev1.Service, eps []*discoveryv1.EndpointSlice, clusterID uint32) (*svcData, error) {
+func fromKube(svc *corev1.Service, eps []*discoveryv1.EndpointSlice, clusterID uint32, lbFrontends bool) (*svcData, error) {
 	d := &svcData{shared: true}
 	g, err := global.FromService(svc)
 	if err == nil {
@@ -84,7 +88,13 @@ func fromKube(svc *corev1.Service, eps []*discoveryv1.EndpointSlice, clusterID u
 			d.shared = !g.Unshared
 		}
 	}
-	for _, s := range svc.Spec.ClusterIPs {
+	addrs := svc.Spec.ClusterIPs
+	if lbFrontends {
+		if ip, ok := firstLBIPv4(svc); ok {
+			addrs = []string{ip.String()}
+		}
+	}
+	for _, s := range addrs {
 		if strings.EqualFold(s, corev1.ClusterIPNone) {
 			continue
 		}
@@ -158,4 +168,18 @@ func endpointState(c discoveryv1.EndpointConditions) (lb.BackendState, bool) {
 		return lb.BackendTerminating, true
 	}
 	return 0, false
+}
+
+// firstLBIPv4 returns the first IPv4 address of a LoadBalancer Service's
+// status.loadBalancer.ingress.
+func firstLBIPv4(svc *corev1.Service) (netip.Addr, bool) {
+	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		return netip.Addr{}, false
+	}
+	for _, in := range svc.Status.LoadBalancer.Ingress {
+		if ip, err := netip.ParseAddr(in.IP); err == nil && ip.Is4() {
+			return ip, true
+		}
+	}
+	return netip.Addr{}, false
 }

@@ -21,8 +21,6 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/ciliumkit/ciliumkit/datapath"
 	"github.com/ciliumkit/ciliumkit/datapath/maglev"
@@ -371,16 +369,7 @@ func TestMeshEndToEnd(t *testing.T) {
 
 	// The agent reaches the API server and the kvstores through forwarders in its
 	// namespace.
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["tokyo"] = &clientcmdapi.Cluster{Server: "https://" + l.node.forward(t, strings.TrimPrefix(env.Config.Host, "https://")),
-		CertificateAuthorityData: env.Config.CAData}
-	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: env.Config.CertData, ClientKeyData: env.Config.KeyData}
-	kc.Contexts["tokyo"] = &clientcmdapi.Context{Cluster: "tokyo", AuthInfo: "admin"}
-	kc.CurrentContext = "tokyo"
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := clientcmd.WriteToFile(*kc, kubeconfig); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := writeKubeconfig(t, env, l.node, dir)
 	pin := mountBPFFS(t)
 	cfg := fmt.Sprintf(`cluster: {name: tokyo, id: 1}
 kubernetes: {kubeconfig: %s}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // options are the command line: the config it names, with the flags that were set
@@ -48,6 +49,13 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		logLevel    = fs.String("log-level", "", "debug, info, warn or error (log.level)")
 		debounce    = fs.Duration("debounce", 0, "collect changes this long before writing the maps (sync.debounce; default 50ms)")
 		syncTimeout = fs.Duration("sync-timeout", 0, "longest wait for every source before the first write (sync.timeout; default 1m)")
+		l2On        = fs.Bool("l2", false, "announce LB IPs selected by CiliumL2AnnouncementPolicies for this node (l2.enabled; needs kubernetes)")
+		nodeName    = fs.String("node-name", "", "this node's Kubernetes Node name, the L2 lease holder identity (l2.nodeName; default the hostname)")
+		l2Ifaces    = fs.String("l2-iface", "", "interfaces to announce on, comma-separated (replaces l2.interfaces; default the xdp datapath interfaces)")
+		leaseNS     = fs.String("l2-lease-namespace", "", "namespace of the L2 leases (l2.leaseNamespace; default kube-system)")
+		leaseDur    = fs.Duration("l2-lease-duration", 0, "L2 lease duration (l2.leaseDuration; default 15s)")
+		renewDL     = fs.Duration("l2-renew-deadline", 0, "L2 lease renew deadline (l2.renewDeadline; default 5s)")
+		retryPeriod = fs.Duration("l2-retry-period", 0, "L2 lease retry period (l2.retryPeriod; default 2s)")
 		ifaces      ifaceList
 	)
 	fs.Var(&ifaces, "iface", "interface to attach to, name[:xdp|tc], repeatable or comma-separated (replaces datapath.interfaces)")
@@ -110,6 +118,34 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 			return nil, &fieldError{Field: "-sync-timeout", Value: syncTimeout.String(), Err: fmt.Errorf("out of range 1s-1h")}
 		}
 		c.Sync.Timeout = duration(*syncTimeout)
+	}
+	if set["l2"] {
+		c.L2.Enabled = *l2On
+	}
+	if set["node-name"] {
+		c.L2.NodeName = *nodeName
+	}
+	if set["l2-iface"] {
+		c.L2.Interfaces = []string{}
+		if *l2Ifaces != "" {
+			c.L2.Interfaces = strings.Split(*l2Ifaces, ",")
+		}
+	}
+	if set["l2-lease-namespace"] {
+		c.L2.LeaseNamespace = *leaseNS
+	}
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+		to   *duration
+	}{{"l2-lease-duration", *leaseDur, &c.L2.LeaseDuration}, {"l2-renew-deadline", *renewDL, &c.L2.RenewDeadline},
+		{"l2-retry-period", *retryPeriod, &c.L2.RetryPeriod}} {
+		if set[f.name] {
+			if f.v <= 0 {
+				return nil, &fieldError{Field: "-" + f.name, Value: f.v.String(), Err: fmt.Errorf("must be positive")}
+			}
+			*f.to = duration(f.v)
+		}
 	}
 	return &options{config: c.withDefaults(), check: *check}, nil
 }

@@ -20,8 +20,24 @@
 // (every problem is printed, naming the field and the value, before anything is
 // touched), 1 for a runtime failure (loading or attaching the programs, the listener).
 //
-// It needs root (CAP_BPF, CAP_NET_ADMIN). The datapath is IPv4-only: IPv6 frontends and
-// backends are counted in ciliumkit_thin_agent_skipped and left out.
+// With an l2 section (or -l2) it also announces LoadBalancer IPs on its segment, as
+// Cilium's L2 announcements do (package l2): for every LB IP a CiliumL2AnnouncementPolicy
+// selects for this node (-node-name, default the hostname) on one of its interfaces
+// (-l2-iface, default the datapath interfaces in xdp mode; each must be one), it competes
+// for the Service's lease in -l2-lease-namespace (default kube-system, timing
+// -l2-lease-duration, -l2-renew-deadline, -l2-retry-period; Cilium's 15s/5s/2s by
+// default), answers ARP for the IPv4 addresses it holds from its XDP program (the
+// datapath's L2 responder map), sends gratuitous ARP when it takes one over, and on
+// SIGTERM stops answering and releases its leases so that another node takes over within
+// a retry period. IPv6 LB IPs are held but not answered (counted in
+// ciliumkit_thin_agent_l2_responders_skipped). While l2 is on, a LoadBalancer Service
+// with an IPv4 ingress address is programmed at its first IPv4 ingress address instead of
+// its ClusterIPs (the reverse NAT is stateless: a backend serves one frontend), so the
+// announced address carries the traffic. It needs the kubernetes source; lease changes
+// are counted in ciliumkit_thin_agent_lease_transitions_total{direction}.
+//
+// It needs root (CAP_BPF, CAP_NET_ADMIN; CAP_NET_RAW for l2). The datapath is IPv4-only:
+// IPv6 frontends and backends are counted in ciliumkit_thin_agent_skipped and left out.
 package main
 
 import (
@@ -34,6 +50,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	ciliumclient "github.com/cilium/cilium/pkg/k8s/client/clientset/versioned"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
@@ -68,12 +85,16 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	var kube kubernetes.Interface
+	var cilium ciliumclient.Interface
 	if cfg.Kubernetes != nil {
 		rules := clientcmd.NewDefaultClientConfigLoadingRules()
 		rules.ExplicitPath = cfg.Kubernetes.Kubeconfig
 		rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
 		if err == nil {
 			kube, err = kubernetes.NewForConfig(rc)
+		}
+		if err == nil {
+			cilium, err = ciliumclient.NewForConfig(rc)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "thin-agent: invalid configuration:\n  kubernetes.kubeconfig %q: %v\n", cfg.Kubernetes.Kubeconfig, err)
@@ -88,7 +109,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	klog.SetSlogLogger(log.With("component", "client-go"))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := newAgent(cfg, log, kube)
+	a, err := newAgent(cfg, log, kube, cilium)
 	if err != nil {
 		log.Error("start failed", "error", err)
 		return exitRuntime

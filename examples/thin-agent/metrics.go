@@ -32,8 +32,12 @@ type metrics struct {
 	// sourceSynced is 1 once a source finished its initial list.
 	sourceSynced *prometheus.GaugeVec
 	// leaseTransitions counts L2 announcement lease acquisitions and losses (the L2
-	// announcer's; it stays 0 while none runs).
+	// announcer's OnTransition; it stays 0 while none runs). The release at shutdown
+	// counts as lost.
 	leaseTransitions *prometheus.CounterVec
+	// l2Responders is the number of IPv4 addresses in the L2 responder map (held leases'
+	// addresses, per interface); l2Skipped the held IPv6 addresses it cannot answer for.
+	l2Responders, l2Skipped prometheus.Gauge
 }
 
 func newMetrics(sources []source) *metrics {
@@ -56,7 +60,11 @@ func newMetrics(sources []source) *metrics {
 	m.sourceSynced = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: "source_synced",
 		Help: "1 once a source finished its initial list."}, []string{"source"})
 	m.leaseTransitions = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metricsNamespace, Name: "lease_transitions_total",
-		Help: "L2 announcement lease transitions, by direction (acquired, lost)."}, []string{"direction"})
+		Help: "L2 announcement lease transitions, by direction (acquired, lost; the release at shutdown counts as lost)."}, []string{"direction"})
+	m.l2Responders = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: "l2_responders",
+		Help: "IPv4 addresses (per interface) the datapath answers ARP for: those of the L2 leases this node holds."})
+	m.l2Skipped = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: "l2_responders_skipped",
+		Help: "Addresses (per interface) of held L2 leases left unanswered: IPv6 (the datapath answers ARP only)."})
 	m.syncs.WithLabelValues("ok")
 	m.syncs.WithLabelValues("error")
 	m.leaseTransitions.WithLabelValues("acquired")
@@ -65,7 +73,7 @@ func newMetrics(sources []source) *metrics {
 		m.backends.WithLabelValues(side)
 	}
 	m.reg.MustRegister(m.services, m.backends, m.skipped, m.syncDuration, m.syncLatency, m.syncs, m.entries,
-		m.sourceSynced, m.leaseTransitions, kvstoreCollector{sources: sources},
+		m.sourceSynced, m.leaseTransitions, m.l2Responders, m.l2Skipped, kvstoreCollector{sources: sources},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, s := range sources {
 		m.sourceSynced.WithLabelValues(s.name())

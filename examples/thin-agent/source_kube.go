@@ -20,8 +20,10 @@ type kubeSource struct {
 	kube      kubernetes.Interface
 	view      *view
 	clusterID uint32
-	log       *slog.Logger
-	synced    atomic.Bool
+	// lbFrontends programs LoadBalancer Services at their LB IP (see fromKube).
+	lbFrontends bool
+	log         *slog.Logger
+	synced      atomic.Bool
 	// mu serialises updates: the Service and EndpointSlice handlers run concurrently,
 	// and each update reads both caches, so the last update of a key sees both latest.
 	mu       sync.Mutex
@@ -110,7 +112,7 @@ func (s *kubeSource) update(k types.NamespacedName) {
 	for _, o := range objs {
 		eps = append(eps, o.(*discoveryv1.EndpointSlice))
 	}
-	d, err := fromKube(svc, eps, s.clusterID)
+	d, err := fromKube(svc, eps, s.clusterID, s.lbFrontends)
 	if err != nil {
 		s.log.Warn("service annotation ignored: treated as a local service", "service", k.String(), "error", err)
 	} else if d.global != nil {

@@ -6,7 +6,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/ciliumkit/ciliumkit/datapath"
 	"github.com/ciliumkit/ciliumkit/datapath/maglev"
@@ -144,6 +147,7 @@ func (c *config) validate() error {
 	if v := time.Duration(c.Sync.Timeout); v < time.Second || v > time.Hour {
 		bad("sync.timeout", c.Sync.Timeout, "out of range 1s-1h")
 	}
+	c.validateL2(bad, ifs)
 	if c.Listen != "off" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 			bad("listen", c.Listen, "want host:port or \"off\": %v", err)
@@ -156,4 +160,46 @@ func (c *config) validate() error {
 		bad("log.level", c.Log.Level, "%v", err)
 	}
 	return errors.Join(errs...)
+}
+
+// validateL2 checks the l2 section (when enabled) against the rest: ifs maps the
+// datapath interfaces' names to their index in datapath.interfaces.
+func (c *config) validateL2(bad func(field string, value any, format string, args ...any), ifs map[string]int) {
+	l := c.L2
+	if !l.Enabled {
+		return
+	}
+	if c.Kubernetes == nil {
+		bad("kubernetes", "", "required by l2.enabled: leases, policies and Services come from the API server (set kubernetes or -kubeconfig)")
+	}
+	if l.NodeName == "" {
+		bad("l2.nodeName", "", "required (the hostname could not be read)")
+	} else if errs := validation.IsDNS1123Subdomain(l.NodeName); len(errs) > 0 {
+		bad("l2.nodeName", l.NodeName, "not a Node name: %s", strings.Join(errs, "; "))
+	}
+	if len(l.Interfaces) == 0 {
+		bad("l2.interfaces", "[]", "at least one interface is required (default: the datapath interfaces in xdp mode, none here)")
+	}
+	seen := map[string]int{}
+	for i, name := range l.Interfaces {
+		field := fmt.Sprintf("l2.interfaces[%d]", i)
+		j, ok := ifs[name]
+		switch {
+		case name == "":
+			bad(field, name, "empty interface name")
+		case seen[name] > 0:
+			bad(field, name, "listed twice (also l2.interfaces[%d])", seen[name]-1)
+		case !ok:
+			bad(field, name, "not a datapath interface: ARP is answered by the XDP program, so list it in datapath.interfaces")
+		case c.Datapath.Interfaces[j].Mode != modeXDP:
+			bad(field, name, "datapath.interfaces[%d] is in %s mode: ARP is answered by the XDP program only (mode xdp)", j, c.Datapath.Interfaces[j].Mode)
+		}
+		seen[name] = i + 1
+	}
+	if errs := validation.IsDNS1123Label(l.LeaseNamespace); len(errs) > 0 {
+		bad("l2.leaseNamespace", l.LeaseNamespace, "not a namespace name: %s", strings.Join(errs, "; "))
+	}
+	if err := l.timing().Validate(); err != nil {
+		bad("l2.leaseDuration/renewDeadline/retryPeriod", l.timing().String(), "%v", err)
+	}
 }

@@ -85,7 +85,7 @@ func TestViewMerge(t *testing.T) {
 	set := func(ann map[string]string) {
 		svc, eps := kubeService(ann, endpoint("10.240.0.5", true, true, false), endpoint("10.240.0.6", false, true, true),
 			endpoint("10.240.0.7", false, false, false), endpoint("fd00::5", true, true, false))
-		d, err := fromKube(svc, eps, 1)
+		d, err := fromKube(svc, eps, 1, false)
 		if err != nil {
 			t.Fatal(err)
 		}
