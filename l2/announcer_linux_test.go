@@ -265,7 +265,7 @@ func TestFailover(t *testing.T) {
 			if nodes[h] == nil {
 				t.Fatalf("%s: lease %s held by %q", phase, lease, h)
 			}
-			counts = p.countReplies(t, lbIP, 10)
+			counts = countReplies(t, p, lbIP, 10)
 			if after := holder(t, e.Kube, lease); after == h {
 				break
 			} else if try == 3 {
@@ -299,11 +299,11 @@ func TestFailover(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	first := holder(t, e.Kube, lease)
-	if _, err := p.firstReplyFrom(lbIP, nodes[first].mac, begin, time.Minute); err != nil {
+	if _, err := p.FirstReplyFrom(lbIP, nodes[first].mac, begin, time.Minute); err != nil {
 		t.Fatalf("%s holds %s but does not answer ARP for %s: %v", first, lease, lbIP, err)
 	}
 	first = onlyHolder("start")
-	if g := p.gratuitous(begin, lbIP, nodes[first].mac); len(g) == 0 {
+	if g := p.Gratuitous(begin, lbIP, nodes[first].mac); len(g) == 0 {
 		t.Errorf("no gratuitous ARP from %s", first)
 	}
 	// The client's IPv6 neighbour entry follows the unsolicited Neighbor Advertisement.
@@ -326,7 +326,7 @@ func TestFailover(t *testing.T) {
 	stopped := time.Now()
 	agents[crashed].stop(t)
 	next := other[crashed]
-	took, err := p.firstReplyFrom(lbIP, nodes[next].mac, stopped, est.FailoverMax+slack)
+	took, err := p.FirstReplyFrom(lbIP, nodes[next].mac, stopped, est.FailoverMax+slack)
 	if err != nil {
 		t.Fatalf("after %s vanished, %s did not answer within %s: %v", crashed, next, est.FailoverMax+slack, err)
 	}
@@ -335,10 +335,10 @@ func TestFailover(t *testing.T) {
 	if got := onlyHolder("after crash"); got != next {
 		t.Fatalf("after crash: holder %s, want %s", got, next)
 	}
-	if g := p.gratuitous(stopped, lbIP, nodes[next].mac); len(g) == 0 {
+	if g := p.Gratuitous(stopped, lbIP, nodes[next].mac); len(g) == 0 {
 		t.Errorf("after crash: no gratuitous ARP from %s", next)
 	} else {
-		t.Logf("after crash: %d gratuitous ARP from %s, first %s after the crash", len(g), next, g[0].at.Sub(stopped))
+		t.Logf("after crash: %d gratuitous ARP from %s, first %s after the crash", len(g), next, g[0].At.Sub(stopped))
 	}
 
 	// The vanished node comes back and competes; the holder then shuts down cleanly,
@@ -358,13 +358,13 @@ func TestFailover(t *testing.T) {
 	if err := agents[leaving].stop(t); err != nil {
 		t.Errorf("clean stop of %s: %v", leaving, err)
 	}
-	took, err = p.firstReplyFrom(lbIP, nodes[stays].mac, stopped, est.FailoverMax+slack)
+	took, err = p.FirstReplyFrom(lbIP, nodes[stays].mac, stopped, est.FailoverMax+slack)
 	if err != nil {
 		t.Fatalf("after %s shut down, %s did not answer within %s: %v", leaving, stays, est.FailoverMax+slack, err)
 	}
 	cleanTakeover := took.Sub(stopped)
 	t.Logf("clean shutdown: %s answers %s after %s (crash took %s; RetryPeriod %s)", stays, lbIP, cleanTakeover, crashTakeover, timing.RetryPeriod)
-	if g := p.gratuitous(stopped, lbIP, nodes[stays].mac); len(g) == 0 {
+	if g := p.Gratuitous(stopped, lbIP, nodes[stays].mac); len(g) == 0 {
 		t.Errorf("after clean shutdown: no gratuitous ARP from %s", stays)
 	}
 	if got := onlyHolder("after clean shutdown"); got != stays {

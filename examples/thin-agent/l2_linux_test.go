@@ -145,7 +145,7 @@ log: {format: json, level: info}
 	lbAddr := netip.AddrPortFrom(l2LBIP, 80)
 
 	// Before the agent runs, nobody answers for the LB IP.
-	if c := p.countReplies(t, l2LBIP, 3); len(c) != 0 {
+	if c := countReplies(t, p, l2LBIP, 3); len(c) != 0 {
 		t.Fatalf("ARP replies for %s before the agent ran: %v", l2LBIP, c)
 	}
 
@@ -154,22 +154,22 @@ log: {format: json, level: info}
 	t.Logf("agent ready after %v", agent.waitReady(t))
 	waitFor(t, "the agent to hold lease "+lease, func() bool { h, _ := leaseHolder(t, env.Kube, lease); return h == nodeName })
 	t.Logf("lease %s held by %s %v after the start", lease, nodeName, time.Since(begin).Round(time.Millisecond))
-	first, err := p.firstReplyFrom(l2LBIP, nodeMAC, begin, time.Minute)
+	first, err := p.FirstReplyFrom(l2LBIP, nodeMAC, begin, time.Minute)
 	if err != nil {
 		t.Fatalf("no ARP reply for %s from the node's %s (%s): %v\n%s", l2LBIP, l.clientIface, nodeMAC, err, agent.logs)
 	}
 	t.Logf("first ARP reply for %s %v after the start", l2LBIP, first.Sub(begin).Round(time.Millisecond))
-	if g := p.gratuitous(begin, l2LBIP, nodeMAC); len(g) == 0 {
+	if g := p.Gratuitous(begin, l2LBIP, nodeMAC); len(g) == 0 {
 		t.Errorf("no gratuitous ARP for %s from %s", l2LBIP, nodeMAC)
 	} else {
-		t.Logf("%d gratuitous ARP for %s, the first %v after the start", len(g), l2LBIP, g[0].at.Sub(begin).Round(time.Millisecond))
+		t.Logf("%d gratuitous ARP for %s, the first %v after the start", len(g), l2LBIP, g[0].At.Sub(begin).Round(time.Millisecond))
 	}
-	if c := p.countReplies(t, l2LBIP, 10); c[nodeMAC.String()] < 8 || len(c) != 1 {
+	if c := countReplies(t, p, l2LBIP, 10); c[nodeMAC.String()] < 8 || len(c) != 1 {
 		t.Errorf("replies per MAC for 10 requests: %v, want >= 8 from %s only", c, nodeMAC)
 	}
 	var rtts []time.Duration
 	for range 20 {
-		if d, err := p.rtt(l2LBIP); err == nil {
+		if d, err := p.RTT(l2LBIP); err == nil {
 			rtts = append(rtts, d)
 		}
 	}
@@ -227,7 +227,7 @@ log: {format: json, level: info}
 	if h, ok := leaseHolder(t, env.Kube, lease); h != "" {
 		t.Errorf("lease %s after the clean stop: holder %q (exists %v), want released", lease, h, ok)
 	}
-	if c := p.countReplies(t, l2LBIP, 5); len(c) != 0 {
+	if c := countReplies(t, p, l2LBIP, 5); len(c) != 0 {
 		t.Errorf("ARP replies for %s after the agent stopped: %v", l2LBIP, c)
 	}
 
@@ -236,14 +236,14 @@ log: {format: json, level: info}
 	const next = "thin-node-2"
 	restarted := time.Now()
 	agent = startAgentProc(t, bin, l.node, "-config", cfgFile, "-node-name", next)
-	took, err := p.firstReplyFrom(l2LBIP, nodeMAC, restarted, time.Minute)
+	took, err := p.FirstReplyFrom(l2LBIP, nodeMAC, restarted, time.Minute)
 	if err != nil {
 		t.Fatalf("%s: no ARP reply for %s after taking over: %v\n%s", next, l2LBIP, err, agent.logs)
 	}
 	if h, _ := leaseHolder(t, env.Kube, lease); h != next {
 		t.Errorf("lease %s held by %q after the takeover, want %s", lease, h, next)
 	}
-	if g := p.gratuitous(restarted, l2LBIP, nodeMAC); len(g) == 0 {
+	if g := p.Gratuitous(restarted, l2LBIP, nodeMAC); len(g) == 0 {
 		t.Errorf("no gratuitous ARP after the takeover by %s", next)
 	}
 	t.Logf("takeover of the released lease: %s answers ARP %v after its process started", next, took.Sub(restarted).Round(time.Millisecond))
