@@ -1,6 +1,10 @@
 package datapath
 
-import "github.com/ciliumkit/ciliumkit/datapath/maglev"
+import (
+	"sync/atomic"
+
+	"github.com/ciliumkit/ciliumkit/datapath/maglev"
+)
 
 // Datapath holds ciliumkit's loaded BPF programs and their maps, and a mirror of what the
 // maps hold so that syncs write only what changed. Methods are not safe for concurrent
@@ -14,6 +18,12 @@ type Datapath struct {
 	// maglevArray: the Maglev map is an array indexed by service ID (rows are never
 	// deleted, only left unused), not a hash.
 	maglevArray bool
+	// order is the frontends of the last successful Sync, in its order, with their
+	// records: a resync listing them in the same order finds each record without a map
+	// lookup (see unchanged).
+	order []orderEnt
+	// rowsFilled counts the Maglev rows filled (maglev.Fill calls) since Load.
+	rowsFilled atomic.Int64
 }
 
 // MaglevArrayLimit is the most kernel memory, in bytes, the Maglev map may preallocate:

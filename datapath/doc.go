@@ -157,6 +157,14 @@
 // except when a map is too full to hold old and new entries at once: then removals go
 // first.
 //
+// The datapath remembers, per frontend, the input of its last successful write (its
+// backends' addresses, ports, protocols, states, cluster IDs and Preferred marks): a
+// service given again with identical input is neither validated, converted nor compared
+// again, so a resync that changes nothing costs a pass over the input. A failed
+// operation, and Load, remember nothing. After a restart on pinned maps, a service
+// whose Maglev row matches the fingerprint stored in its service entry keeps its row:
+// no row is rebuilt.
+//
 // Which backends fill a service's Maglev table is decided by Service.MaglevBackends:
 // active backends, restricted to those marked Preferred (the side clustermesh affinity
 // prefers, as lb.Select marks it) when one of them is active; terminating, quarantined

@@ -61,6 +61,9 @@ func (d *Datapath) writes(puts []prepared, pl *plan, s *SyncStats) error {
 		if rec == nil {
 			continue // unchanged
 		}
+		if old := pl.oldRecs[i]; old != nil {
+			old.in, old.inSet = nil, false // no longer the frontend's record
+		}
 		st.svcs[k.u64()] = rec
 		st.byID[rec.val.Id] = k.u64()
 	}
@@ -75,7 +78,9 @@ func (d *Datapath) deletes(pl *plan, s *SyncStats) error {
 	}
 	s.ServicesDeleted = len(pl.svcDel)
 	for _, k := range pl.svcDel {
-		if id := st.svcs[k.u64()].val.Id; st.byID[id] == k.u64() {
+		rec := st.svcs[k.u64()]
+		rec.in, rec.inSet = nil, false
+		if id := rec.val.Id; st.byID[id] == k.u64() {
 			st.byID[id] = 0
 		}
 		delete(st.svcs, k.u64())

@@ -16,7 +16,8 @@ type plan struct {
 	rnIDs    []uint32 // backend ID of each rnKeys entry
 	svcKeys  []svcKey
 	svcVals  []svcVal
-	svcRecs  []*svcRec
+	svcRecs  []*svcRec // new record of each put, nil when the mirror keeps the old one
+	oldRecs  []*svcRec // programmed record of each put, nil for a new frontend
 	rows     []row
 	svcDel   []svcKey
 	rowDel   map[uint32]struct{} // Maglev rows to delete, by service ID
@@ -63,9 +64,19 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 	var newKeys map[uint64]struct{}
 	var affected []*svcRec // programmed services the operation rewrites or deletes
 	putRecs := make([]*svcRec, len(puts))
-	newSvcs, nbe := 0, 0
+	newSvcs, nbe, skipped := 0, 0, 0
 	for i := range puts {
 		p := &puts[i]
+		if rec := p.skip; rec != nil {
+			// Unchanged since its last write: only marked, as kept with its backends.
+			if *mark(rec.val.Id) == e {
+				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
+			}
+			*mark(rec.val.Id) = e
+			putRecs[i] = rec
+			skipped++
+			continue
+		}
 		pk := p.key.u64()
 		if rec, ok := st.svcs[pk]; ok {
 			if *mark(rec.val.Id) == e {
@@ -115,15 +126,17 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 		p := &puts[i]
 		// A programmed service listing the backends it has, in the same order, needs no
 		// lookup of its backend keys (the common case of a resync).
-		if rec := putRecs[i]; rec != nil && sameBackends(st, rec.ids, p.keys) {
+		if rec := putRecs[i]; rec != nil && (p.skip != nil || sameBackends(st, rec.ids, p.keys)) {
 			for _, id := range rec.ids {
 				if st.beMark[id] == e {
 					return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
 						ErrDuplicate, st.beVals[id].key().addrPort(), puts[st.beOwner[id]].key.frontend(), p.key.frontend())
 				}
 				st.beMark[id], st.beOwner[id] = e, int32(i)
-				found[x] = id
-				x++
+				if p.skip == nil {
+					found[x] = id
+					x++
+				}
 			}
 			continue
 		}
@@ -242,7 +255,7 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 	}
 
 	m := d.opts.MaglevTableSize
-	pl.svcRecs = make([]*svcRec, len(puts))
+	pl.svcRecs, pl.oldRecs = make([]*svcRec, len(puts)), putRecs
 	// Room for the entries of new services and backends; changes of existing ones grow
 	// the slices as needed (a resync that changes nothing allocates none).
 	pl.beIDs, pl.beVals = make([]uint32, 0, added), make([]backendEntry, 0, added)
@@ -254,13 +267,16 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 	if len(st.svcs) == 0 && len(puts) > 0 {
 		st.svcs = make(map[uint64]*svcRec, len(puts))
 	}
-	recs := make([]svcRec, len(puts))
-	rnNew := 0 // reverse NAT keys not yet in the map
+	recs := make([]svcRec, 0, len(puts)-skipped) // new records, never reallocated
+	rnNew := 0                                   // reverse NAT keys not yet in the map
 	idSlab := make([]uint32, nbe)
 	var cidSlab []uint32
 	x = 0
 	for i := range puts {
 		p := &puts[i]
+		if p.skip != nil {
+			continue // unchanged: the mirror keeps its record (pl.svcRecs[i] stays nil)
+		}
 		rec := putRecs[i]
 		var sid uint32
 		if rec != nil {
@@ -318,8 +334,8 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 		if rec != nil && rec.val == sv && rec.cids != nil && slices.Equal(rec.ids, ids) {
 			continue // unchanged: the mirror keeps rec (pl.svcRecs[i] stays nil)
 		}
-		recs[i] = svcRec{val: sv, ids: ids, cids: cids}
-		pl.svcRecs[i] = &recs[i]
+		recs = append(recs, svcRec{val: sv, ids: ids, cids: cids})
+		pl.svcRecs[i] = &recs[len(recs)-1]
 	}
 
 	pl.deleteFirst = len(st.svcs)+newSvcs > int(d.opts.MaxServices) || rnPresent+rnNew > int(d.opts.MaxBackends)

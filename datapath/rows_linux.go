@@ -86,6 +86,7 @@ func (d *Datapath) startRows(rows []row) *rowWriter {
 					}
 					rb.keys = append(rb.keys, r.id)
 				}
+				w.d.rowsFilled.Add(int64(len(rb.keys)))
 				w.full <- rb // full has room for every buffer
 			}
 		}()

@@ -68,13 +68,23 @@ func (s *Service) appendMaglevIndexes(dst []int) []int {
 	return dst
 }
 
-// prepared is a validated service converted to map values.
+// prepared is a validated service converted to map values. It is small, as a resync
+// holds one per service: the converted values are behind a pointer.
 type prepared struct {
-	key  svcKey
+	key svcKey
+	// skip is the programmed record of a service identical to the input of its last
+	// successful write (conv is nil then): the operation leaves it as it is.
+	skip *svcRec
+	*conv
+}
+
+// conv is the conversion of a prepared service.
+type conv struct {
 	bes  []backendEntry // SvcId left 0
 	keys []revnatKey    // backend keys, parallel to bes
 	cand []maglev.Backend
-	cidx []int // index in bes of each cand
+	cidx []int       // index in bes of each cand
+	in   []inBackend // the input, remembered after a successful write
 }
 
 // arena hands out the slices of prepared services from shared blocks, so that
@@ -85,6 +95,7 @@ type arena struct {
 	keys []revnatKey
 	cand []maglev.Backend
 	idx  []int
+	conv []conv
 }
 
 // carve returns the first n elements of *blk (full slice capped at n), allocating a new
@@ -115,7 +126,11 @@ func (d *Datapath) prepareIn(s *Service, a *arena) (prepared, error) {
 			ErrCapacity, fe, len(s.Backends), MaxBackendsPerService)
 	}
 	n := len(s.Backends)
-	p := prepared{key: svcKeyOf(fe)}
+	if len(a.conv) == 0 {
+		a.conv = make([]conv, 256)
+	}
+	p := prepared{key: svcKeyOf(fe), conv: &a.conv[0]}
+	a.conv = a.conv[1:]
 	if a == nil || n > 1024 {
 		p.bes, p.keys = make([]backendEntry, n), make([]revnatKey, n)
 	} else {
@@ -159,15 +174,18 @@ func (d *Datapath) prepareIn(s *Service, a *arena) (prepared, error) {
 	for i, j := range p.cidx {
 		p.cand[i] = maglev.Backend{Addr: s.Backends[j].Addr, Protocol: uint8(s.Backends[j].Protocol)}
 	}
+	p.in = inputOf(s.Backends)
 	return p, nil
 }
 
 // prepareAll validates and converts services, on up to GOMAXPROCS goroutines for large
-// sets; the error is that of the first invalid service.
+// sets; the error is that of the first invalid service. A service identical to the input
+// of the last successful write of its frontend is neither validated nor converted again:
+// its prepared has only key and skip set.
 func (d *Datapath) prepareAll(desired []Service) ([]prepared, error) {
 	puts := make([]prepared, len(desired))
-	errs := make([]error, len(desired))
 	workers := min(runtime.GOMAXPROCS(0), len(desired)/2048+1)
+	errs := make([]error, workers) // first error of each worker's range, in order
 	per := (len(desired) + workers - 1) / workers
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -176,8 +194,13 @@ func (d *Datapath) prepareAll(desired []Service) ([]prepared, error) {
 			defer wg.Done()
 			var a arena
 			for i := w * per; i < min((w+1)*per, len(desired)); i++ {
-				puts[i], errs[i] = d.prepareIn(&desired[i], &a)
-				if errs[i] != nil {
+				if rec := d.unchanged(i, &desired[i]); rec != nil {
+					puts[i] = prepared{key: svcKeyOf(desired[i].Frontend), skip: rec}
+					continue
+				}
+				var err error
+				if puts[i], err = d.prepareIn(&desired[i], &a); err != nil {
+					errs[w] = err
 					return
 				}
 			}

@@ -45,6 +45,10 @@ type svcRec struct {
 	// cids are the backend IDs of the Maglev row, as Sync computed them (nil after a
 	// rebuild from the maps): with the same backends they give the same fingerprint.
 	cids []uint32
+	// in is the input of the last successful write of the service (see inBackend),
+	// valid when inSet; a rebuild from the maps leaves it unset.
+	in    []inBackend
+	inSet bool
 }
 
 // idAlloc hands out IDs 1..max, lowest unused first after a rebuild.

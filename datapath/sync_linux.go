@@ -60,10 +60,16 @@ func (d *Datapath) applyAll(start time.Time, puts []prepared, dels []svcKey, all
 	stats, err := d.execute(puts, pl)
 	stats.Duration = time.Since(start)
 	if err != nil {
+		// The rebuilt mirror remembers no inputs; the old one must not either, as the
+		// maps may hold part of the operation.
 		if st2, rerr := d.readState(); rerr == nil {
 			d.st = st2
+		} else {
+			d.st.forgetInputs()
 		}
+		d.order = nil
 		return stats, err
 	}
+	d.remember(puts, pl, all)
 	return stats, nil
 }

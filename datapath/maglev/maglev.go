@@ -45,7 +45,9 @@ func (b *Backend) hash(seed uint64) uint64 {
 // safe for concurrent use; the zero value is not usable, call New.
 type Builder struct {
 	m     uint32
+	tail  uint32 // empty slots left when Fill switches to fillTail
 	perms []perm
+	empty []uint32
 }
 
 // perm is one backend's permutation: the next slot it wants and its step.
@@ -54,6 +56,7 @@ type perm struct {
 	next uint32
 	skip uint32
 	idx  uint32 // index into the caller's backends
+	inv  uint32 // skip's inverse modulo M, 0 until fillTail needs it
 }
 
 // New returns a Builder of tables of m slots; m must be a prime in [MinSize, MaxSize]
@@ -62,7 +65,13 @@ func New(m uint32) (*Builder, error) {
 	if err := ValidateSize(m); err != nil {
 		return nil, err
 	}
-	return &Builder{m: m}, nil
+	// The tail costs about k*k/2 multiplications for k empty slots where probing would
+	// cost about M*ln(k) table reads.
+	t := uint32(1)
+	for (t+1)*(t+1) <= m/2 {
+		t++
+	}
+	return &Builder{m: m, tail: t}, nil
 }
 
 // Size returns M, the number of slots of the tables b builds.
@@ -107,6 +116,10 @@ func (b *Builder) Fill(table []uint32, backends []Backend) error {
 	filled := uint32(0)
 	for {
 		for i := range perms {
+			if m-filled <= b.tail {
+				b.fillTail(table, perms, i)
+				return nil
+			}
 			p := &perms[i]
 			c, skip := p.next, p.skip
 			for table[c] != empty {
@@ -124,6 +137,62 @@ func (b *Builder) Fill(table []uint32, backends []Backend) error {
 			}
 		}
 	}
+}
+
+// fillTail fills the last empty slots of table, continuing the round at perms[start]:
+// each backend in turn takes the empty slot that comes first in its permutation from its
+// next slot, which is what probing finds (every slot before it in the permutation is
+// taken), computed as the least (e - next) * skip^-1 mod M over the empty slots e.
+func (b *Builder) fillTail(table []uint32, perms []perm, start int) {
+	const empty = ^uint32(0)
+	m := b.m
+	es := b.empty[:0]
+	for i, x := range table {
+		if x == empty {
+			es = append(es, uint32(i))
+		}
+	}
+	b.empty = es
+	for i := start; ; i++ {
+		if i == len(perms) {
+			i = 0
+		}
+		p := &perms[i]
+		if p.inv == 0 {
+			p.inv = inverse(p.skip, m)
+		}
+		best, bj := 0, uint64(m)
+		for x, e := range es {
+			d := e - p.next
+			if e < p.next {
+				d += m
+			}
+			if j := uint64(d) * uint64(p.inv) % uint64(m); j < bj {
+				best, bj = x, j
+			}
+		}
+		table[es[best]] = p.idx
+		es[best] = es[len(es)-1]
+		if es = es[:len(es)-1]; len(es) == 0 {
+			return
+		}
+	}
+}
+
+// inverse returns the inverse of s modulo the prime m (1 <= s < m).
+func inverse(s, m uint32) uint32 {
+	// Extended Euclid: r0 = m, r1 = s, tracking t with t*s = r (mod m).
+	r0, r1 := int64(m), int64(s)
+	t0, t1 := int64(0), int64(1)
+	for r1 != 0 {
+		q := r0 / r1
+		r0, r1 = r1, r0-q*r1
+		t0, t1 = t1, t0-q*t1
+	}
+	if t0 < 0 {
+		t0 += int64(m)
+	}
+	return uint32(t0)
 }
 
 // Mix64 is the 64-bit finalizer (MurmurHash3's fmix64) that Maglev's permutations and
