@@ -74,23 +74,7 @@ func TestL2ConfigValidate(t *testing.T) {
 			[]string{`renewDeadline 1s is not above 1.2 x retryPeriod 900ms`}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, err := parseConfig([]byte(tc.in))
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := c.withDefaults()
-			err = d.validate()
-			if !errors.Is(err, errConfig) {
-				t.Fatalf("validate = %v, want a configuration error", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error does not mention %q:\n%v", w, err)
-				}
-			}
-			if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != len(tc.want) {
-				t.Errorf("%d problems reported, want %d:\n%v", n, len(tc.want), err)
-			}
+			checkInvalid(t, tc.in, tc.want)
 		})
 	}
 }

@@ -102,23 +102,7 @@ clusters: [{name: tokyo, id: 2, endpoints: ["http://10.0.0.1:2379"]}]`,
 			[]string{`clusters[0].name "tokyo": is the local cluster`, `clusters[0].id 2: differs from cluster.id 1`}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, err := parseConfig([]byte(tc.in))
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := c.withDefaults()
-			err = d.validate()
-			if !errors.Is(err, errConfig) {
-				t.Fatalf("validate = %v, want a configuration error", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error does not mention %q:\n%v", w, err)
-				}
-			}
-			if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != len(tc.want) {
-				t.Errorf("%d problems reported, want %d:\n%v", n, len(tc.want), err)
-			}
+			checkInvalid(t, tc.in, tc.want)
 		})
 	}
 }
@@ -205,4 +189,27 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("accepted an unusable l2 section: %+v", d.L2)
 		}
 	})
+}
+
+// checkInvalid asserts that config in parses, fails validation with a configuration error,
+// and reports exactly the problems in want (each a substring of one reported problem).
+func checkInvalid(t *testing.T, in string, want []string) {
+	t.Helper()
+	c, err := parseConfig([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.withDefaults()
+	err = d.validate()
+	if !errors.Is(err, errConfig) {
+		t.Fatalf("validate = %v, want a configuration error", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not mention %q:\n%v", w, err)
+		}
+	}
+	if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != len(want) {
+		t.Errorf("%d problems reported, want %d:\n%v", n, len(want), err)
+	}
 }
