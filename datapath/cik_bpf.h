@@ -38,6 +38,9 @@ static long (*bpf_skb_pull_data)(struct __sk_buff *skb, __u32 len) = (void *)BPF
 static long (*bpf_fib_lookup)(void *ctx, struct bpf_fib_lookup *params, int plen,
 			      __u32 flags) = (void *)BPF_FUNC_fib_lookup;
 static long (*bpf_redirect)(__u32 ifindex, __u64 flags) = (void *)BPF_FUNC_redirect;
+static __s64 (*bpf_csum_diff)(__be32 *from, __u32 from_size, __be32 *to, __u32 to_size,
+			      __u32 seed) = (void *)BPF_FUNC_csum_diff;
+static long (*bpf_xdp_adjust_tail)(struct xdp_md *ctx, int delta) = (void *)BPF_FUNC_xdp_adjust_tail;
 static long (*bpf_redirect_neigh)(__u32 ifindex, struct bpf_redir_neigh *params, int plen,
 				  __u64 flags) = (void *)BPF_FUNC_redirect_neigh;
 

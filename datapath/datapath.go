@@ -15,6 +15,8 @@ type Datapath struct {
 	opts   Options
 	maglev *maglev.Builder
 	st     *lbState
+	// addrs holds the IPv6 addresses behind the handles in the mirror's keys (addr6.go).
+	addrs addrTable
 	// maglevArray: the Maglev map is an array indexed by service ID (rows are never
 	// deleted, only left unused), not a hash.
 	maglevArray bool

@@ -2,22 +2,26 @@
 // from typed Go APIs. The optional thin agent (examples/thin-agent) uses it to make a plain
 // Linux node reach the mesh's services; the package also carries the egress gateway
 // datapath (programs, LPM map and connection table; examples/egress-gateway is an agent
-// that drives it) and programs the L2 responder map that answers ARP for LB IPs.
+// that drives it) and programs the L2 responder maps that answer ARP and IPv6 neighbour
+// solicitations for LB IPs.
 //
 // # Programs
 //
 // lb.c (built with clang-14 through bpf2go; lb_bpfel.go and lb_bpfel.o are generated and
-// committed) holds three programs, IPv4 only, and egressgw.c three more (below):
+// committed) holds three programs, IPv4 and IPv6, and egressgw.c three more (below):
 //
-//   - XDPProgram: for an Ethernet/IPv4 TCP or UDP packet whose (destination address,
+//   - XDPProgram: for an Ethernet/IPv4 or IPv6 TCP or UDP packet whose (destination address,
 //     destination port, protocol) is a programmed frontend, pick a backend with Maglev on
 //     the 5-tuple (slot maglev.FlowSlot of the service's table), rewrite the destination
 //     address and port, update the IPv4 and L4 checksums incrementally (a UDP checksum of
 //     0 stays 0) and return XDP_PASS so the stack forwards it. A frontend with no Maglev
 //     backend is dropped (XDP_DROP). Everything else passes untouched: other addresses,
-//     ports or protocols, non-IPv4, IP fragments, truncated headers. IP options are
-//     handled. It also answers ARP requests for the addresses in the L2 responder map of
-//     the receiving interface (XDP_TX; see L2Responder).
+//     ports or protocols, other EtherTypes, IPv4 fragments, IPv6 packets with extension
+//     headers (the TCP or UDP header must follow the IPv6 header), truncated headers.
+//     IPv4 options are handled. The IPv6 5-tuple hash differs from the IPv4 one
+//     (maglev.FlowSlot computes both). It also answers ARP requests and neighbour
+//     solicitations for the addresses in the L2 responder maps of the receiving interface
+//     (XDP_TX; see L2Responder).
 //   - TCIngressProgram: the same for TC ingress (TC_ACT_OK, TC_ACT_SHOT), through the
 //     kernel's checksum helpers so that offloaded (CHECKSUM_PARTIAL) packets stay correct.
 //     The TC programs read headers from the skb's linear area and do not pull: a packet
@@ -82,16 +86,18 @@
 //
 // The reverse NAT is stateless (no connection tracking): it keys on the backend, so a
 // backend (address, port, protocol) may belong to one frontend only; Sync and
-// UpsertService refuse a second one with ErrDuplicate. IPv6 and SCTP are not supported
+// UpsertService refuse a second one with ErrDuplicate. A backend has its frontend's
+// address family (no translation between IPv4 and IPv6). SCTP is not supported
 // (ErrUnsupported).
 //
 // Some addresses are refused with ErrUnsupported before anything is written
 // (Service.Validate runs the same checks without a kernel): frontends that are
-// unspecified (0.0.0.0/8), the broadcast address 255.255.255.255, multicast or loopback
-// (127.0.0.0/8, whatever the port: a frontend 127.0.0.1:22 would capture the node's own
-// SSH connections on the interfaces the programs are attached to), and backends that
-// are unspecified (the backends map marks a free slot with 0.0.0.0), 255.255.255.255 or
-// multicast. Loopback backends are accepted.
+// unspecified (0.0.0.0/8, ::), the broadcast address 255.255.255.255, multicast or
+// loopback (127.0.0.0/8, ::1, whatever the port: a frontend 127.0.0.1:22 would capture
+// the node's own SSH connections on the interfaces the programs are attached to), and
+// backends that are unspecified (the backends maps mark a free slot with an all-zero
+// address), 255.255.255.255 or multicast; IPv4-mapped IPv6 and zoned addresses, for
+// either. Loopback backends are accepted.
 //
 // # Attaching
 //
@@ -120,6 +126,14 @@
 //   - cik_lb_revnat, hash, MaxBackends entries. Key (8 bytes): backend address (4,
 //     network order), port (2, network order), protocol (1), pad (1). Value (12 bytes):
 //     VIP (4, network order), port (2, network order), pad (2), service ID uint32.
+//   - cik_lb_svc6, cik_lb_backend6, cik_lb_revnat6: the same for IPv6 frontends and
+//     backends, with 16-byte addresses (network order) where the IPv4 maps have 4 (keys
+//     20 bytes, backend entries 28, reverse NAT values 24). The hashes are not
+//     preallocated (BPF_F_NO_PREALLOC: no kernel memory while no IPv6 service exists).
+//     IPv6 services take their IDs from the IPv4 services' ID space and their rows from
+//     cik_lb_maglev; IPv6 backends take theirs from the IPv4 backends' ID space, so an ID
+//     is in use in at most one of the two backend arrays. MaxServices and MaxBackends
+//     count both families together.
 //   - cik_lb_maglev, keyed by service ID uint32. Value: M backend IDs (uint32 each, 4*M
 //     bytes). An array of MaxServices+1 rows when that fits in MaglevArrayLimit, else a
 //     hash allocating rows on demand.
@@ -144,6 +158,8 @@
 //     (4, network order), ifindex uint32. Value (16 bytes): replies sent uint64 (counted
 //     by the XDP program, kept by SyncL2Responders), MAC address (6 bytes, wire order),
 //     pad (2).
+//   - cik_l2resp_v6, the same for IPv6 addresses, MaxL2Responders entries. Key (20
+//     bytes): IPv6 address (16, network order), ifindex uint32.
 //
 // # Writing the maps
 //

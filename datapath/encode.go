@@ -34,36 +34,43 @@ func portFromBE(v uint16) uint16 {
 	return binary.BigEndian.Uint16(b[:])
 }
 
-func svcKeyOf(fe lb.Frontend) svcKey {
-	return svcKey{Vip: addrBE(fe.Addr.Addr()), Port: portBE(fe.Addr.Port()), Proto: uint8(fe.Protocol)}
+// svcKey returns the mirror key of fe (see addrField for intern and ok).
+func (t *addrTable) svcKey(fe lb.Frontend, intern bool) (svcKey, bool, error) {
+	v, ok, err := t.addrField(fe.Addr.Addr(), intern)
+	return svcKey{Vip: v, Port: portBE(fe.Addr.Port()), Proto: uint8(fe.Protocol)}, ok, err
 }
 
-func (k svcKey) frontend() lb.Frontend {
+// frontend returns the frontend of mirror key k.
+func (t *addrTable) frontend(k svcKey) lb.Frontend {
 	return lb.Frontend{
-		Addr:     netip.AddrPortFrom(addrFromBE(k.Vip), portFromBE(k.Port)),
+		Addr:     netip.AddrPortFrom(t.netAddr(k.Vip), portFromBE(k.Port)),
 		Protocol: lb.Protocol(k.Proto),
 	}
 }
 
-func backendKeyOf(b *lb.Backend) revnatKey {
-	return revnatKey{Addr: addrBE(b.Addr.Addr()), Port: portBE(b.Addr.Port()), Proto: uint8(b.Protocol)}
+// backendKey returns the mirror key of backend b (see addrField for intern and ok).
+func (t *addrTable) backendKey(b *lb.Backend, intern bool) (revnatKey, bool, error) {
+	v, ok, err := t.addrField(b.Addr.Addr(), intern)
+	return revnatKey{Addr: v, Port: portBE(b.Addr.Port()), Proto: uint8(b.Protocol)}, ok, err
 }
 
-func (v *backendEntry) key() revnatKey {
-	return revnatKey{Addr: v.Addr, Port: v.Port, Proto: v.Proto}
+// addrPort returns the address and port of backend key k.
+func (t *addrTable) addrPort(k revnatKey) netip.AddrPort {
+	return netip.AddrPortFrom(t.netAddr(k.Addr), portFromBE(k.Port))
 }
 
-func (v *backendEntry) backend() lb.Backend {
+// backend returns the backend a mirror entry holds.
+func (t *addrTable) backend(v *backendEntry) lb.Backend {
 	return lb.Backend{
-		Addr:      netip.AddrPortFrom(addrFromBE(v.Addr), portFromBE(v.Port)),
+		Addr:      netip.AddrPortFrom(t.netAddr(v.Addr), portFromBE(v.Port)),
 		Protocol:  lb.Protocol(v.Proto),
 		State:     lb.BackendState(v.State),
 		ClusterID: v.ClusterId,
 	}
 }
 
-func (k revnatKey) addrPort() netip.AddrPort {
-	return netip.AddrPortFrom(addrFromBE(k.Addr), portFromBE(k.Port))
+func (v *backendEntry) key() revnatKey {
+	return revnatKey{Addr: v.Addr, Port: v.Port, Proto: v.Proto}
 }
 
 // u64 packs a frontend key into an integer for Go maps (never 0: ports are non-zero).
@@ -78,4 +85,45 @@ func svcKeyFrom64(u uint64) svcKey {
 // u64 packs a backend key into an integer for Go maps.
 func (k revnatKey) u64() uint64 {
 	return uint64(k.Addr)<<32 | uint64(k.Port)<<16 | uint64(k.Proto)<<8 | uint64(k.Pad)
+}
+
+// The IPv6 maps' entries of mirror values whose address fields are handles.
+
+func (t *addrTable) svcKey6(k svcKey) svcKey6 {
+	return svcKey6{Vip: words6(t.addr(k.Vip)), Port: k.Port, Proto: k.Proto}
+}
+
+func (t *addrTable) revnatKey6(k revnatKey) revnatKey6 {
+	return revnatKey6{Addr: words6(t.addr(k.Addr)), Port: k.Port, Proto: k.Proto}
+}
+
+func (t *addrTable) revnatVal6(v revnatVal) revnatVal6 {
+	return revnatVal6{Vip: words6(t.addr(v.Vip)), Port: v.Port, SvcId: v.SvcId}
+}
+
+func (t *addrTable) backend6(v backendEntry) backendEntry6 {
+	return backendEntry6{Addr: words6(t.addr(v.Addr)), Port: v.Port, Proto: v.Proto, State: v.State,
+		ClusterId: v.ClusterId, SvcId: v.SvcId}
+}
+
+// The mirror values of IPv6 map entries, interning their addresses.
+
+func (t *addrTable) fromSvcKey6(k *svcKey6) (svcKey, error) {
+	v, err := t.intern(bytes6(k.Vip))
+	return svcKey{Vip: v, Port: k.Port, Proto: k.Proto, Pad: k.Pad}, err
+}
+
+func (t *addrTable) fromRevnatKey6(k *revnatKey6) (revnatKey, error) {
+	v, err := t.intern(bytes6(k.Addr))
+	return revnatKey{Addr: v, Port: k.Port, Proto: k.Proto, Pad: k.Pad}, err
+}
+
+func (t *addrTable) fromRevnatVal6(v *revnatVal6) (revnatVal, error) {
+	a, err := t.intern(bytes6(v.Vip))
+	return revnatVal{Vip: a, Port: v.Port, Pad: v.Pad, SvcId: v.SvcId}, err
+}
+
+func (t *addrTable) fromBackend6(v *backendEntry6) (backendEntry, error) {
+	a, err := t.intern(bytes6(v.Addr))
+	return backendEntry{Addr: a, Port: v.Port, Proto: v.Proto, State: v.State, ClusterId: v.ClusterId, SvcId: v.SvcId}, err
 }

@@ -10,15 +10,16 @@ var (
 	// ErrInvalidOptions reports an Options field out of range (Load); for
 	// MaglevTableSize it also wraps maglev.ErrInvalidSize.
 	ErrInvalidOptions = errors.New("datapath: invalid options")
-	// ErrUnsupported reports input the programs cannot serve: a frontend or backend that
-	// is not IPv4, has port 0, a protocol other than TCP and UDP (or, for a backend,
-	// other than its frontend's) or an unknown state; a frontend address that is
-	// unspecified (0.0.0.0/8), 255.255.255.255, multicast or loopback, or a backend
-	// address that is unspecified, 255.255.255.255 or multicast (Service.Validate); an egress entry that fails
-	// egress.Entry.Validate or an egress lookup that is not IPv4; an egress node IP that
-	// is not IPv4 (SetEgressNodeIP); a prune of egress connections with an idle time of
-	// at most 0; an L2 responder without an IPv4 address, an ifindex or a 6-byte MAC; an
-	// Attach to an ifindex below 1 or of an unknown Hook.
+	// ErrUnsupported reports input the programs cannot serve: a frontend or backend with
+	// port 0, a protocol other than TCP and UDP (or, for a backend, other than its
+	// frontend's), an address family other than its frontend's or an unknown state; a
+	// frontend address that is unspecified (0.0.0.0/8, ::), 255.255.255.255, multicast or
+	// loopback, a backend address that is unspecified, 255.255.255.255 or multicast, or
+	// an IPv4-mapped IPv6 or zoned address for either (Service.Validate); an egress entry
+	// that fails egress.Entry.Validate or an egress lookup that is not IPv4; an egress
+	// node IP that is not IPv4 (SetEgressNodeIP); a prune of egress connections with an
+	// idle time of at most 0; an L2 responder without a unicast address, an ifindex or a
+	// 6-byte MAC; an Attach to an ifindex below 1 or of an unknown Hook.
 	ErrUnsupported = errors.New("datapath: unsupported address or protocol")
 	// ErrCapacity reports that a write would exceed a map's capacity, or a service with
 	// more than MaxBackendsPerService backends. Nothing is truncated: the write is

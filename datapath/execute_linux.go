@@ -16,20 +16,38 @@ func (d *Datapath) execute(puts []prepared, pl *plan) (SyncStats, error) {
 }
 
 // writes writes new and changed entries: backends and reverse NAT, Maglev rows, services.
+// IPv4 and IPv6 entries go to their family's maps (one batch each).
 func (d *Datapath) writes(puts []prepared, pl *plan, s *SyncStats) error {
-	st := d.st
+	st, t := d.st, &d.addrs
 	// Maglev rows are filled meanwhile, on every CPU, and written after the backends
 	// they refer to.
 	rw := d.startRows(pl.rows)
 	defer rw.stop()
+	be4, bv4, be6, bv6 := pl.beIDs, pl.beVals, []uint32(nil), []backendEntry6(nil)
+	rk4, rv4, rk6, rv6 := pl.rnKeys, pl.rnVals, []revnatKey6(nil), []revnatVal6(nil)
+	sk4, sv4, sk6, sv6 := pl.svcKeys, pl.svcVals, []svcKey6(nil), []svcVal(nil)
+	if t.used() {
+		be4, bv4, be6, bv6 = splitBackends(t, pl.beIDs, pl.beVals)
+		rk4, rv4, rk6, rv6 = splitFamilies(pl.rnKeys, pl.rnVals, revnatKeyIs6,
+			func(k *revnatKey, v *revnatVal) (revnatKey6, revnatVal6) { return t.revnatKey6(*k), t.revnatVal6(*v) })
+		sk4, sv4, sk6, sv6 = splitFamilies(pl.svcKeys, pl.svcVals, svcKeyIs6,
+			func(k *svcKey, v *svcVal) (svcKey6, svcVal) { return t.svcKey6(*k), *v })
+	}
 	// Backends and reverse NAT entries are independent: write them concurrently, and
 	// update the mirror meanwhile (on error the mirror is rebuilt from the maps).
 	var beCalls int
 	beErr := make(chan error, 1)
 	go func() {
-		beErr <- batchUpdate(d.objs.CikLbBackend, "backends", pl.beIDs, pl.beVals, &beCalls)
+		err := batchUpdate(d.objs.CikLbBackend, "backends", be4, bv4, &beCalls)
+		if err == nil {
+			err = batchUpdate(d.objs.CikLbBackend6, "IPv6 backends", be6, bv6, &beCalls)
+		}
+		beErr <- err
 	}()
-	rnErr := batchUpdate(d.objs.CikLbRevnat, "reverse NAT", pl.rnKeys, pl.rnVals, &s.Syscalls)
+	rnErr := batchUpdate(d.objs.CikLbRevnat, "reverse NAT", rk4, rv4, &s.Syscalls)
+	if rnErr == nil {
+		rnErr = batchUpdate(d.objs.CikLbRevnat6, "IPv6 reverse NAT", rk6, rv6, &s.Syscalls)
+	}
 	for i, id := range pl.beIDs {
 		st.beVals[id] = pl.beVals[i]
 		st.bes[pl.beVals[i].key().u64()] = id
@@ -52,7 +70,10 @@ func (d *Datapath) writes(puts []prepared, pl *plan, s *SyncStats) error {
 	if err != nil {
 		return err
 	}
-	if err := batchUpdate(d.objs.CikLbSvc, "services", pl.svcKeys, pl.svcVals, &s.Syscalls); err != nil {
+	if err := batchUpdate(d.objs.CikLbSvc, "services", sk4, sv4, &s.Syscalls); err != nil {
+		return err
+	}
+	if err := batchUpdate(d.objs.CikLbSvc6, "IPv6 services", sk6, sv6, &s.Syscalls); err != nil {
 		return err
 	}
 	s.ServicesWritten = len(pl.svcKeys)
@@ -70,10 +91,21 @@ func (d *Datapath) writes(puts []prepared, pl *plan, s *SyncStats) error {
 	return nil
 }
 
+// splitBackends splits backend writes by the family of each value.
+func splitBackends(t *addrTable, ids []uint32, vals []backendEntry) ([]uint32, []backendEntry, []uint32, []backendEntry6) {
+	i4, v4, i6, v6 := splitFamilies(vals, ids, func(v *backendEntry) bool { return is6(v.Addr) },
+		func(v *backendEntry, id *uint32) (backendEntry6, uint32) { return t.backend6(*v), *id })
+	return v4, i4, v6, i6
+}
+
 // deletes deletes removed entries: services, Maglev rows, reverse NAT, backends.
 func (d *Datapath) deletes(pl *plan, s *SyncStats) error {
-	st := d.st
-	if err := batchDelete(d.objs.CikLbSvc, "services", pl.svcDel, &s.Syscalls); err != nil {
+	st, t := d.st, &d.addrs
+	sd4, sd6 := splitKeys(pl.svcDel, svcKeyIs6, func(k *svcKey) svcKey6 { return t.svcKey6(*k) })
+	if err := batchDelete(d.objs.CikLbSvc, "services", sd4, &s.Syscalls); err != nil {
+		return err
+	}
+	if err := batchDelete(d.objs.CikLbSvc6, "IPv6 services", sd6, &s.Syscalls); err != nil {
 		return err
 	}
 	s.ServicesDeleted = len(pl.svcDel)
@@ -92,7 +124,11 @@ func (d *Datapath) deletes(pl *plan, s *SyncStats) error {
 		}
 	}
 	s.MaglevDeleted = len(rowDel)
-	if err := batchDelete(d.objs.CikLbRevnat, "reverse NAT", pl.rnDel, &s.Syscalls); err != nil {
+	rd4, rd6 := splitKeys(pl.rnDel, revnatKeyIs6, func(k *revnatKey) revnatKey6 { return t.revnatKey6(*k) })
+	if err := batchDelete(d.objs.CikLbRevnat, "reverse NAT", rd4, &s.Syscalls); err != nil {
+		return err
+	}
+	if err := batchDelete(d.objs.CikLbRevnat6, "IPv6 reverse NAT", rd6, &s.Syscalls); err != nil {
 		return err
 	}
 	s.RevNATDeleted = len(pl.rnDel)
@@ -101,7 +137,25 @@ func (d *Datapath) deletes(pl *plan, s *SyncStats) error {
 	}
 	st.rnOrphans = nil
 	zero := keysOf(pl.beZero)
-	if err := batchUpdate(d.objs.CikLbBackend, "backends", zero, make([]backendEntry, len(zero)), &s.Syscalls); err != nil {
+	var z4, z6 []uint32
+	for _, id := range zero {
+		if is6(st.beVals[id].Addr) {
+			z6 = append(z6, id)
+		} else {
+			z4 = append(z4, id)
+		}
+	}
+	for i, id := range pl.crossZero {
+		if pl.crossZero6[i] {
+			z6 = append(z6, id)
+		} else {
+			z4 = append(z4, id)
+		}
+	}
+	if err := batchUpdate(d.objs.CikLbBackend, "backends", z4, make([]backendEntry, len(z4)), &s.Syscalls); err != nil {
+		return err
+	}
+	if err := batchUpdate(d.objs.CikLbBackend6, "IPv6 backends", z6, make([]backendEntry6, len(z6)), &s.Syscalls); err != nil {
 		return err
 	}
 	s.BackendsDeleted = len(zero)

@@ -11,26 +11,28 @@ import (
 // and Zone are not stored). A service whose backends equal, in order, those its last
 // successful write was made from needs no validation, conversion or write again.
 type inBackend struct {
-	addr    [4]byte
+	addr    [16]byte // As16
+	cluster uint32
 	port    uint16
 	proto   lb.Protocol
 	state   lb.BackendState
-	cluster uint32
+	v6      bool // not IPv4 (an IPv4-mapped IPv6 address differs from its IPv4 form)
 	pref    bool
 }
 
-// inputOf returns the compact form of bs, which must be IPv4 (validated).
+// inputOf returns the compact form of bs, which must be validated (no zones).
 func inputOf(bs []lb.SelectedBackend) []inBackend {
 	out := make([]inBackend, len(bs))
 	for i := range bs {
 		b := &bs[i]
-		out[i] = inBackend{addr: b.Addr.Addr().As4(), port: b.Addr.Port(), proto: b.Protocol,
+		a := b.Addr.Addr()
+		out[i] = inBackend{addr: a.As16(), v6: !a.Is4(), port: b.Addr.Port(), proto: b.Protocol,
 			state: b.State, cluster: b.ClusterID, pref: b.Preferred}
 	}
 	return out
 }
 
-// sameInput reports whether bs equal in, in order. A backend that is not IPv4 never
+// sameInput reports whether bs equal in, in order. A backend address with a zone never
 // equals one in in (only validated inputs are remembered).
 func sameInput(in []inBackend, bs []lb.SelectedBackend) bool {
 	if len(in) != len(bs) {
@@ -39,8 +41,8 @@ func sameInput(in []inBackend, bs []lb.SelectedBackend) bool {
 	for i := range bs {
 		b, x := &bs[i], &in[i]
 		a := b.Addr.Addr()
-		if !a.Is4() || x.addr != a.As4() || x.port != b.Addr.Port() || x.proto != b.Protocol ||
-			x.state != b.State || x.cluster != b.ClusterID || x.pref != b.Preferred {
+		if x.v6 == a.Is4() || x.addr != a.As16() || x.port != b.Addr.Port() || x.proto != b.Protocol ||
+			x.state != b.State || x.cluster != b.ClusterID || x.pref != b.Preferred || a.Zone() != "" {
 			return false
 		}
 	}
@@ -59,10 +61,14 @@ type orderEnt struct {
 // record in the mirror. It only reads: prepareAll calls it on several goroutines.
 func (d *Datapath) unchanged(i int, s *Service) *svcRec {
 	fe := s.Frontend
-	if !fe.Addr.Addr().Is4() {
+	if fe.Addr.Addr().Zone() != "" {
 		return nil
 	}
-	k := svcKeyOf(fe).u64()
+	key, ok, _ := d.addrs.svcKey(fe, false)
+	if !ok {
+		return nil
+	}
+	k := key.u64()
 	var rec *svcRec
 	if i < len(d.order) && d.order[i].key == k && d.order[i].rec.inSet {
 		rec = d.order[i].rec // same place as in the last Sync (the common case)

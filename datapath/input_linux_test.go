@@ -129,7 +129,7 @@ func TestFailedSyncForgetsInputs(t *testing.T) {
 	}
 	for k, rec := range d.st.svcs {
 		if rec.inSet {
-			t.Fatalf("service %v: input remembered after a failed Sync", svcKeyFrom64(k).frontend())
+			t.Fatalf("service %v: input remembered after a failed Sync", d.addrs.frontend(svcKeyFrom64(k)))
 		}
 	}
 	puts, err := d.prepareAll(set)

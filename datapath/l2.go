@@ -8,11 +8,12 @@ import (
 	"slices"
 )
 
-// L2Responder is an IPv4 address (an LB IP) the node answers ARP for on one interface:
-// while XDPProgram is attached to that interface it replies to ARP requests for IP with
-// MAC.
+// L2Responder is an address (an LB IP) the node answers for on one interface: while
+// XDPProgram is attached to that interface it replies to ARP requests for an IPv4 IP, and
+// to neighbour solicitations for an IPv6 IP (with a solicited, override advertisement
+// carrying MAC as target link-layer address), with MAC.
 type L2Responder struct {
-	// IP is the IPv4 address to answer for.
+	// IP is the IPv4 or IPv6 address to answer for (not IPv4-mapped, no zone).
 	IP netip.Addr
 	// Ifindex is the interface index, >= 1.
 	Ifindex uint32
@@ -27,34 +28,42 @@ func (r L2Responder) String() string {
 	return fmt.Sprintf("%v on ifindex %d as %v", r.IP, r.Ifindex, r.MAC)
 }
 
-func (r L2Responder) entry() (l2Key, [6]byte, error) {
-	if !r.IP.Is4() || r.Ifindex == 0 || len(r.MAC) != 6 {
-		return l2Key{}, [6]byte{}, fmt.Errorf("%w: L2 responder %v: want IPv4, ifindex >= 1 and a 6-byte MAC",
+// check validates r.
+func (r L2Responder) check() error {
+	if !r.IP.IsValid() || r.IP.Is4In6() || r.IP.Zone() != "" || r.IP.IsUnspecified() || r.IP.IsMulticast() ||
+		r.Ifindex == 0 || len(r.MAC) != 6 {
+		return fmt.Errorf("%w: L2 responder %v: want a unicast IPv4 or IPv6 address (not IPv4-mapped, no zone), ifindex >= 1 and a 6-byte MAC",
 			ErrUnsupported, r)
 	}
-	return l2Key{Ip: addrBE(r.IP), Ifindex: r.Ifindex}, [6]byte(r.MAC), nil
+	return nil
 }
 
-// l2Want validates rs (at most limit distinct IP and ifindex pairs) and returns the MAC
-// address of each map key.
-func l2Want(rs []L2Responder, limit uint32) (map[l2Key][6]byte, error) {
-	want := make(map[l2Key][6]byte, len(rs))
+// l2Want validates rs (at most limit distinct IP and ifindex pairs per address family)
+// and returns the MAC address of each map key, by family.
+func l2Want(rs []L2Responder, limit uint32) (map[l2Key][6]byte, map[l2Key6][6]byte, error) {
+	want4, want6 := map[l2Key][6]byte{}, map[l2Key6][6]byte{}
 	for _, r := range rs {
-		k, mac, err := r.entry()
-		if err != nil {
-			return nil, err
+		if err := r.check(); err != nil {
+			return nil, nil, err
 		}
-		want[k] = mac
+		if r.IP.Is4() {
+			want4[l2Key{Ip: addrBE(r.IP), Ifindex: r.Ifindex}] = [6]byte(r.MAC)
+		} else {
+			want6[l2Key6{Ip: words6(r.IP.As16()), Ifindex: r.Ifindex}] = [6]byte(r.MAC)
+		}
 	}
-	if len(want) > int(limit) {
-		return nil, fmt.Errorf("%w: %d L2 responders, the map holds %d", ErrCapacity, len(want), limit)
+	if len(want4) > int(limit) {
+		return nil, nil, fmt.Errorf("%w: %d IPv4 L2 responders, the map holds %d", ErrCapacity, len(want4), limit)
 	}
-	return want, nil
+	if len(want6) > int(limit) {
+		return nil, nil, fmt.Errorf("%w: %d IPv6 L2 responders, the map holds %d", ErrCapacity, len(want6), limit)
+	}
+	return want4, want6, nil
 }
 
 // l2Diff returns the entries to write (keys of want that have lacks or holds with another
 // MAC, keeping their reply counters) and the keys of have to delete.
-func l2Diff(want map[l2Key][6]byte, have map[l2Key]l2Val) (add []l2Key, vals []l2Val, del []l2Key) {
+func l2Diff[K comparable](want map[K][6]byte, have map[K]l2Val) (add []K, vals []l2Val, del []K) {
 	for k, mac := range want {
 		if old, ok := have[k]; !ok || old.Mac != mac {
 			add = append(add, k)

@@ -23,6 +23,16 @@ type lbBackend struct {
 	SvcId     uint32
 }
 
+type lbBackend6 struct {
+	_         structs.HostLayout
+	Addr      [4]uint32
+	Port      uint16
+	Proto     uint8
+	State     uint8
+	ClusterId uint32
+	SvcId     uint32
+}
+
 type lbEgressKey struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -42,6 +52,12 @@ type lbL2Key struct {
 	Ifindex uint32
 }
 
+type lbL2Key6 struct {
+	_       structs.HostLayout
+	Ip      [4]uint32
+	Ifindex uint32
+}
+
 type lbL2Val struct {
 	_         structs.HostLayout
 	Responses uint64
@@ -57,6 +73,14 @@ type lbRevnatKey struct {
 	Pad   uint8
 }
 
+type lbRevnatKey6 struct {
+	_     structs.HostLayout
+	Addr  [4]uint32
+	Port  uint16
+	Proto uint8
+	Pad   uint8
+}
+
 type lbRevnatVal struct {
 	_     structs.HostLayout
 	Vip   uint32
@@ -65,9 +89,25 @@ type lbRevnatVal struct {
 	SvcId uint32
 }
 
+type lbRevnatVal6 struct {
+	_     structs.HostLayout
+	Vip   [4]uint32
+	Port  uint16
+	Pad   uint16
+	SvcId uint32
+}
+
 type lbSvcKey struct {
 	_     structs.HostLayout
 	Vip   uint32
+	Port  uint16
+	Proto uint8
+	Pad   uint8
+}
+
+type lbSvcKey6 struct {
+	_     structs.HostLayout
+	Vip   [4]uint32
 	Port  uint16
 	Proto uint8
 	Pad   uint8
@@ -132,12 +172,16 @@ type lbProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type lbMapSpecs struct {
-	CikEgressV4  *ebpf.MapSpec `ebpf:"cik_egress_v4"`
-	CikL2respV4  *ebpf.MapSpec `ebpf:"cik_l2resp_v4"`
-	CikLbBackend *ebpf.MapSpec `ebpf:"cik_lb_backend"`
-	CikLbMaglev  *ebpf.MapSpec `ebpf:"cik_lb_maglev"`
-	CikLbRevnat  *ebpf.MapSpec `ebpf:"cik_lb_revnat"`
-	CikLbSvc     *ebpf.MapSpec `ebpf:"cik_lb_svc"`
+	CikEgressV4   *ebpf.MapSpec `ebpf:"cik_egress_v4"`
+	CikL2respV4   *ebpf.MapSpec `ebpf:"cik_l2resp_v4"`
+	CikL2respV6   *ebpf.MapSpec `ebpf:"cik_l2resp_v6"`
+	CikLbBackend  *ebpf.MapSpec `ebpf:"cik_lb_backend"`
+	CikLbBackend6 *ebpf.MapSpec `ebpf:"cik_lb_backend6"`
+	CikLbMaglev   *ebpf.MapSpec `ebpf:"cik_lb_maglev"`
+	CikLbRevnat   *ebpf.MapSpec `ebpf:"cik_lb_revnat"`
+	CikLbRevnat6  *ebpf.MapSpec `ebpf:"cik_lb_revnat6"`
+	CikLbSvc      *ebpf.MapSpec `ebpf:"cik_lb_svc"`
+	CikLbSvc6     *ebpf.MapSpec `ebpf:"cik_lb_svc6"`
 }
 
 // lbVariableSpecs contains global variables before they are loaded into the kernel.
@@ -167,22 +211,30 @@ func (o *lbObjects) Close() error {
 //
 // It can be passed to loadLbObjects or ebpf.CollectionSpec.LoadAndAssign.
 type lbMaps struct {
-	CikEgressV4  *ebpf.Map `ebpf:"cik_egress_v4"`
-	CikL2respV4  *ebpf.Map `ebpf:"cik_l2resp_v4"`
-	CikLbBackend *ebpf.Map `ebpf:"cik_lb_backend"`
-	CikLbMaglev  *ebpf.Map `ebpf:"cik_lb_maglev"`
-	CikLbRevnat  *ebpf.Map `ebpf:"cik_lb_revnat"`
-	CikLbSvc     *ebpf.Map `ebpf:"cik_lb_svc"`
+	CikEgressV4   *ebpf.Map `ebpf:"cik_egress_v4"`
+	CikL2respV4   *ebpf.Map `ebpf:"cik_l2resp_v4"`
+	CikL2respV6   *ebpf.Map `ebpf:"cik_l2resp_v6"`
+	CikLbBackend  *ebpf.Map `ebpf:"cik_lb_backend"`
+	CikLbBackend6 *ebpf.Map `ebpf:"cik_lb_backend6"`
+	CikLbMaglev   *ebpf.Map `ebpf:"cik_lb_maglev"`
+	CikLbRevnat   *ebpf.Map `ebpf:"cik_lb_revnat"`
+	CikLbRevnat6  *ebpf.Map `ebpf:"cik_lb_revnat6"`
+	CikLbSvc      *ebpf.Map `ebpf:"cik_lb_svc"`
+	CikLbSvc6     *ebpf.Map `ebpf:"cik_lb_svc6"`
 }
 
 func (m *lbMaps) Close() error {
 	return _LbClose(
 		m.CikEgressV4,
 		m.CikL2respV4,
+		m.CikL2respV6,
 		m.CikLbBackend,
+		m.CikLbBackend6,
 		m.CikLbMaglev,
 		m.CikLbRevnat,
+		m.CikLbRevnat6,
 		m.CikLbSvc,
+		m.CikLbSvc6,
 	)
 }
 

@@ -38,6 +38,7 @@ func Load(opts *Options) (*Datapath, error) {
 		return nil, fmt.Errorf("datapath: assign map specs: %w", err)
 	}
 	ms.CikLbSvc.MaxEntries = o.MaxServices
+	ms.CikLbSvc6.MaxEntries = o.MaxServices
 	ms.CikLbMaglev.MaxEntries = o.MaxServices
 	ms.CikLbMaglev.ValueSize = 4 * o.MaglevTableSize
 	ms.CikLbMaglev.Value = &btf.Array{Index: ms.CikLbMaglev.Value, Type: ms.CikLbMaglev.Value, Nelems: o.MaglevTableSize}
@@ -49,8 +50,11 @@ func Load(opts *Options) (*Datapath, error) {
 	}
 	ms.CikLbBackend.MaxEntries = o.MaxBackends + 1 // ID 0 is never used
 	ms.CikLbRevnat.MaxEntries = o.MaxBackends
+	ms.CikLbBackend6.MaxEntries = o.MaxBackends + 1
+	ms.CikLbRevnat6.MaxEntries = o.MaxBackends
 	ms.CikEgressV4.MaxEntries = o.MaxEgress
 	ms.CikL2respV4.MaxEntries = o.MaxL2Responders
+	ms.CikL2respV6.MaxEntries = o.MaxL2Responders
 	if err := spec.Variables["maglev_m"].Set(o.MaglevTableSize); err != nil {
 		return nil, fmt.Errorf("datapath: set maglev_m = %d: %w", o.MaglevTableSize, err)
 	}

@@ -51,12 +51,52 @@ struct revnat_val {
 	__u32 svc_id;
 };
 
+// The IPv6 counterparts. An IPv6 frontend has its own map but takes its service ID from
+// the same ID space as IPv4 ones (rows in cik_lb_maglev); an IPv6 backend sits in its own
+// array under an ID of the same ID space as IPv4 backends: a backend ID is in use in at
+// most one of cik_lb_backend and cik_lb_backend6 (addr all zero marks a free slot).
+struct svc_key6 {
+	__be32 vip[4];
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct backend6 {
+	__be32 addr[4];
+	__be16 port;
+	__u8 proto;
+	__u8 state;
+	__u32 cluster_id;
+	__u32 svc_id;
+};
+
+struct revnat_key6 {
+	__be32 addr[4];
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct revnat_val6 {
+	__be32 vip[4];
+	__be16 port;
+	__u16 pad;
+	__u32 svc_id;
+};
+
 #include "egress_types.h"
 
-// L2 responder: an IP to answer ARP for on an interface, the MAC address to answer
+// L2 responder: an IPv4 address to answer ARP for on an interface, the MAC address to answer
 // with, and how many replies were sent.
 struct l2_key {
 	__be32 ip;
+	__u32 ifindex;
+};
+
+// IPv6 L2 responder: an IP to answer neighbour solicitations for on an interface.
+struct l2_key6 {
+	__be32 ip[4];
 	__u32 ifindex;
 };
 
@@ -102,6 +142,34 @@ struct {
 	__uint(pinning, CIK_PIN_BY_NAME);
 } cik_lb_maglev SEC(".maps");
 
+// IPv6 frontends, backends and reverse NAT. The hashes are not preallocated, so that a
+// node without IPv6 services spends no kernel memory on them.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct svc_key6);
+	__type(value, struct svc_val);
+	__uint(pinning, CIK_PIN_BY_NAME);
+} cik_lb_svc6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 262145);
+	__type(key, __u32);
+	__type(value, struct backend6);
+	__uint(pinning, CIK_PIN_BY_NAME);
+} cik_lb_backend6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct revnat_key6);
+	__type(value, struct revnat_val6);
+	__uint(pinning, CIK_PIN_BY_NAME);
+} cik_lb_revnat6 SEC(".maps");
+
 #include "egress_map.h"
 
 struct {
@@ -111,5 +179,13 @@ struct {
 	__type(value, struct l2_val);
 	__uint(pinning, CIK_PIN_BY_NAME);
 } cik_l2resp_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct l2_key6);
+	__type(value, struct l2_val);
+	__uint(pinning, CIK_PIN_BY_NAME);
+} cik_l2resp_v6 SEC(".maps");
 
 #endif

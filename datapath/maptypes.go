@@ -84,3 +84,50 @@ type l2Val struct {
 	Mac       [6]uint8
 	Pad       uint16
 }
+
+// svcKey6 is struct svc_key6: an IPv6 frontend. The mirror holds IPv6 frontends as
+// svcKey with a handle for the address (addr6.go); svcKey6 is what the map holds.
+type svcKey6 struct {
+	_     structs.HostLayout
+	Vip   [4]uint32 // network order
+	Port  uint16    // network order
+	Proto uint8
+	Pad   uint8
+}
+
+// backendEntry6 is struct backend6: one slot of the IPv6 backends array.
+type backendEntry6 struct {
+	_         structs.HostLayout
+	Addr      [4]uint32 // network order
+	Port      uint16    // network order
+	Proto     uint8
+	State     uint8
+	ClusterId uint32
+	SvcId     uint32
+}
+
+// revnatKey6 is struct revnat_key6: an IPv6 backend's address, port and protocol.
+type revnatKey6 struct {
+	_     structs.HostLayout
+	Addr  [4]uint32 // network order
+	Port  uint16    // network order
+	Proto uint8
+	Pad   uint8
+}
+
+// revnatVal6 is struct revnat_val6: the IPv6 frontend replies of a backend are rewritten to.
+type revnatVal6 struct {
+	_     structs.HostLayout
+	Vip   [4]uint32 // network order
+	Port  uint16    // network order
+	Pad   uint16
+	SvcId uint32
+}
+
+// l2Key6 is struct l2_key6: an IPv6 address to answer neighbour solicitations for on an
+// interface.
+type l2Key6 struct {
+	_       structs.HostLayout
+	Ip      [4]uint32 // network order
+	Ifindex uint32
+}

@@ -21,11 +21,11 @@ func checkMirror(t *testing.T, d *Datapath) {
 	for k, rec := range fresh.svcs {
 		got, ok := st.svcs[k]
 		if !ok || got.val != rec.val {
-			t.Fatalf("service %v: mirror %+v, maps %+v", svcKeyFrom64(k).frontend(), got, rec)
+			t.Fatalf("service %v: mirror %+v, maps %+v", d.addrs.frontend(svcKeyFrom64(k)), got, rec)
 		}
 		a, b := slices.Sorted(slices.Values(got.ids)), slices.Sorted(slices.Values(rec.ids))
 		if !slices.Equal(a, b) {
-			t.Fatalf("service %v: mirror backend IDs %v, maps %v", svcKeyFrom64(k).frontend(), a, b)
+			t.Fatalf("service %v: mirror backend IDs %v, maps %v", d.addrs.frontend(svcKeyFrom64(k)), a, b)
 		}
 	}
 	if !maps.Equal(st.bes, fresh.bes) {

@@ -34,17 +34,17 @@ type Options struct {
 	// backend (per service whether or not it has one, when the rows fit in
 	// MaglevArrayLimit and the map is a preallocated array).
 	MaglevTableSize uint32
-	// MaxServices is the number of frontends the maps hold, in [1, 1<<24]. Zero means
-	// DefaultMaxServices.
+	// MaxServices is the number of frontends the maps hold, IPv4 and IPv6 together, in
+	// [1, 1<<24]. Zero means DefaultMaxServices.
 	MaxServices uint32
-	// MaxBackends is the number of backends the maps hold across all services, in
-	// [1, 1<<24]. Zero means DefaultMaxBackends.
+	// MaxBackends is the number of backends the maps hold across all services, IPv4 and
+	// IPv6 together, in [1, 1<<24]. Zero means DefaultMaxBackends.
 	MaxBackends uint32
 	// MaxEgress is the number of egress gateway entries, in [1, 1<<24]. Zero means
 	// DefaultMaxEgress.
 	MaxEgress uint32
-	// MaxL2Responders is the number of (IP, ifindex) L2 responder entries, in [1, 1<<24].
-	// Zero means DefaultMaxL2Responders.
+	// MaxL2Responders is the number of (IP, ifindex) L2 responder entries per address
+	// family, in [1, 1<<24]. Zero means DefaultMaxL2Responders.
 	MaxL2Responders uint32
 	// MaxEgressConnections is the number of entries of the egress gateway connection
 	// table, an LRU hash preallocated at load (about 100 bytes of kernel memory each),

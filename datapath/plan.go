@@ -24,6 +24,11 @@ type plan struct {
 	rnDel    []revnatKey
 	rnDelIDs []uint32            // backend ID of each rnDel entry, 0 for orphans
 	beZero   map[uint32]struct{} // backend IDs to clear
+	// crossZero are backend IDs reused for a backend of the other address family: their
+	// slot in the old family's array is cleared, with crossZero6 telling which of them
+	// held an IPv6 backend.
+	crossZero  []uint32
+	crossZero6 []bool
 	freeSvc  []uint32
 	freeBE   []uint32
 	// deleteFirst runs deletes before writes: a map would overflow holding old and new
@@ -70,7 +75,7 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 		if rec := p.skip; rec != nil {
 			// Unchanged since its last write: only marked, as kept with its backends.
 			if *mark(rec.val.Id) == e {
-				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
+				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, d.addrs.frontend(p.key))
 			}
 			*mark(rec.val.Id) = e
 			putRecs[i] = rec
@@ -80,7 +85,7 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 		pk := p.key.u64()
 		if rec, ok := st.svcs[pk]; ok {
 			if *mark(rec.val.Id) == e {
-				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
+				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, d.addrs.frontend(p.key))
 			}
 			*mark(rec.val.Id) = e
 			putRecs[i] = rec
@@ -90,7 +95,7 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 				newKeys = map[uint64]struct{}{}
 			}
 			if _, dup := newKeys[pk]; dup {
-				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, p.key.frontend())
+				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, d.addrs.frontend(p.key))
 			}
 			newKeys[pk] = struct{}{}
 			newSvcs++
@@ -130,7 +135,7 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 			for _, id := range rec.ids {
 				if st.beMark[id] == e {
 					return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
-						ErrDuplicate, st.beVals[id].key().addrPort(), puts[st.beOwner[id]].key.frontend(), p.key.frontend())
+						ErrDuplicate, d.addrs.addrPort(st.beVals[id].key()), d.addrs.frontend(puts[st.beOwner[id]].key), d.addrs.frontend(p.key))
 				}
 				st.beMark[id], st.beOwner[id] = e, int32(i)
 				if p.skip == nil {
@@ -145,7 +150,7 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 			if id, ok := st.bes[ku]; ok {
 				if st.beMark[id] == e {
 					return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
-						ErrDuplicate, k.addrPort(), puts[st.beOwner[id]].key.frontend(), p.key.frontend())
+						ErrDuplicate, d.addrs.addrPort(k), d.addrs.frontend(puts[st.beOwner[id]].key), d.addrs.frontend(p.key))
 				}
 				st.beMark[id], st.beOwner[id] = e, int32(i)
 				if sid := st.beVals[id].SvcId; *mark(sid) != e {
@@ -154,7 +159,7 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 						o = svcKeyFrom64(st.byID[sid])
 					}
 					return nil, fmt.Errorf("%w: backend %v of frontend %v already belongs to frontend %v",
-						ErrDuplicate, k.addrPort(), p.key.frontend(), o.frontend())
+						ErrDuplicate, d.addrs.addrPort(k), d.addrs.frontend(p.key), d.addrs.frontend(o))
 				}
 				found[x] = id
 			} else {
@@ -163,7 +168,7 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 				}
 				if o, dup := newOwner[ku]; dup {
 					return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
-						ErrDuplicate, k.addrPort(), puts[o].key.frontend(), p.key.frontend())
+						ErrDuplicate, d.addrs.addrPort(k), d.addrs.frontend(puts[o].key), d.addrs.frontend(p.key))
 				}
 				newOwner[ku] = int32(i)
 				added++
@@ -296,6 +301,10 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 			old := st.beVals[id]
 			v := p.bes[j]
 			v.SvcId = sid
+			if old.Addr != 0 && is6(old.Addr) != is6(v.Addr) {
+				pl.crossZero = append(pl.crossZero, id)
+				pl.crossZero6 = append(pl.crossZero6, is6(old.Addr))
+			}
 			if old != v {
 				pl.beIDs = append(pl.beIDs, id)
 				pl.beVals = append(pl.beVals, v)

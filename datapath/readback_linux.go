@@ -14,32 +14,55 @@ import (
 // Service reads one frontend back from the maps. It returns ErrNotFound when the frontend
 // is not in the services map.
 func (d *Datapath) Service(fe lb.Frontend) (ServiceEntry, error) {
-	if !fe.Addr.Addr().Is4() {
+	a := fe.Addr.Addr()
+	if !a.IsValid() || a.Zone() != "" || a.Is4() && a.As4()[0] == 0 {
 		return ServiceEntry{}, fmt.Errorf("%w: frontend %v", ErrNotFound, fe)
 	}
+	six := !a.Is4()
 	var v svcVal
-	if err := d.objs.CikLbSvc.Lookup(svcKeyOf(fe), &v); err != nil {
+	var err error
+	if six {
+		err = d.objs.CikLbSvc6.Lookup(svcKey6{Vip: words6(a.As16()), Port: portBE(fe.Addr.Port()), Proto: uint8(fe.Protocol)}, &v)
+	} else {
+		err = d.objs.CikLbSvc.Lookup(svcKey{Vip: addrBE(a), Port: portBE(fe.Addr.Port()), Proto: uint8(fe.Protocol)}, &v)
+	}
+	if err != nil {
 		if errors.Is(err, ebpf.ErrKeyNotExist) {
 			return ServiceEntry{}, fmt.Errorf("%w: frontend %v", ErrNotFound, fe)
 		}
 		return ServiceEntry{}, fmt.Errorf("%w: look up frontend %v: %w", ErrMap, fe, err)
 	}
 	e := ServiceEntry{Frontend: fe, ID: v.Id}
-	backendAt := func(id uint32) (backendEntry, error) {
-		var b backendEntry
-		if err := d.objs.CikLbBackend.Lookup(id, &b); err != nil {
-			return b, fmt.Errorf("%w: frontend %v: look up backend ID %d: %w", ErrMap, fe, id, err)
-		}
-		return b, nil
-	}
-	if rec, ok := d.st.svcs[svcKeyOf(fe).u64()]; ok {
-		for _, id := range rec.ids {
-			b, err := backendAt(id)
-			if err != nil {
-				return e, err
+	// backendAt reads backend ID id of the frontend's family: ok is false for a free slot
+	// or one of another service.
+	backendAt := func(id uint32) (b lb.Backend, svc uint32, ok bool, err error) {
+		if six {
+			var b6 backendEntry6
+			if err := d.objs.CikLbBackend6.Lookup(id, &b6); err != nil {
+				return b, 0, false, fmt.Errorf("%w: frontend %v: look up backend ID %d: %w", ErrMap, fe, id, err)
 			}
-			if b.SvcId == v.Id && b.Addr != 0 {
-				e.Backends = append(e.Backends, b.backend())
+			b = lb.Backend{Addr: netip.AddrPortFrom(netip.AddrFrom16(bytes6(b6.Addr)), portFromBE(b6.Port)),
+				Protocol: lb.Protocol(b6.Proto), State: lb.BackendState(b6.State), ClusterID: b6.ClusterId}
+			return b, b6.SvcId, b6.Addr != [4]uint32{}, nil
+		}
+		var b4 backendEntry
+		if err := d.objs.CikLbBackend.Lookup(id, &b4); err != nil {
+			return b, 0, false, fmt.Errorf("%w: frontend %v: look up backend ID %d: %w", ErrMap, fe, id, err)
+		}
+		b = lb.Backend{Addr: netip.AddrPortFrom(addrFromBE(b4.Addr), portFromBE(b4.Port)),
+			Protocol: lb.Protocol(b4.Proto), State: lb.BackendState(b4.State), ClusterID: b4.ClusterId}
+		return b, b4.SvcId, b4.Addr != 0, nil
+	}
+	if k, ok, _ := d.addrs.svcKey(fe, false); ok {
+		if rec, ok := d.st.svcs[k.u64()]; ok {
+			for _, id := range rec.ids {
+				b, sid, used, err := backendAt(id)
+				if err != nil {
+					return e, err
+				}
+				if sid == v.Id && used {
+					e.Backends = append(e.Backends, b)
+				}
 			}
 		}
 	}
@@ -56,11 +79,11 @@ func (d *Datapath) Service(fe lb.Frontend) (ServiceEntry, error) {
 	for i, id := range rowIDs {
 		a, ok := addrs[id]
 		if !ok {
-			b, err := backendAt(id)
+			b, _, _, err := backendAt(id)
 			if err != nil {
 				return e, err
 			}
-			a = b.backend().Addr
+			a = b.Addr
 			addrs[id] = a
 		}
 		e.Table[i] = a
@@ -71,9 +94,17 @@ func (d *Datapath) Service(fe lb.Frontend) (ServiceEntry, error) {
 // Frontends reads every frontend in the services map, sorted by address, port and protocol.
 func (d *Datapath) Frontends() ([]lb.Frontend, error) {
 	var out []lb.Frontend
-	err := batchRead(d.objs.CikLbSvc, func(k *svcKey, _ *svcVal) { out = append(out, k.frontend()) })
+	err := batchRead(d.objs.CikLbSvc, func(k *svcKey, _ *svcVal) {
+		out = append(out, lb.Frontend{Addr: netip.AddrPortFrom(addrFromBE(k.Vip), portFromBE(k.Port)), Protocol: lb.Protocol(k.Proto)})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: read services map: %w", ErrMap, err)
+	}
+	err = batchRead(d.objs.CikLbSvc6, func(k *svcKey6, _ *svcVal) {
+		out = append(out, lb.Frontend{Addr: netip.AddrPortFrom(netip.AddrFrom16(bytes6(k.Vip)), portFromBE(k.Port)), Protocol: lb.Protocol(k.Proto)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: read IPv6 services map: %w", ErrMap, err)
 	}
 	slices.SortFunc(out, func(a, b lb.Frontend) int {
 		if c := a.Addr.Compare(b.Addr); c != 0 {

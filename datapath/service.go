@@ -13,9 +13,10 @@ import (
 // MaxBackendsPerService is the most backends one service may have.
 const MaxBackendsPerService = 65535
 
-// Service is a frontend and its backends as the datapath programs them. Only IPv4 TCP
-// and UDP frontends are supported; every backend must be IPv4 with the frontend's
-// protocol, and a backend (address, port, protocol) may belong to one frontend only.
+// Service is a frontend and its backends as the datapath programs them. IPv4 and IPv6
+// TCP and UDP frontends are supported; every backend must be of the frontend's address
+// family and protocol, and a backend (address, port, protocol) may belong to one
+// frontend only.
 //
 // Backends is the selection result as is: a program writes
 //
@@ -129,7 +130,11 @@ func (d *Datapath) prepareIn(s *Service, a *arena) (prepared, error) {
 	if len(a.conv) == 0 {
 		a.conv = make([]conv, 256)
 	}
-	p := prepared{key: svcKeyOf(fe), conv: &a.conv[0]}
+	key, _, err := d.addrs.svcKey(fe, true)
+	if err != nil {
+		return prepared{}, fmt.Errorf("frontend %v: %w", fe, err)
+	}
+	p := prepared{key: key, conv: &a.conv[0]}
 	a.conv = a.conv[1:]
 	if a == nil || n > 1024 {
 		p.bes, p.keys = make([]backendEntry, n), make([]revnatKey, n)
@@ -145,7 +150,9 @@ func (d *Datapath) prepareIn(s *Service, a *arena) (prepared, error) {
 		if err := checkBackend(fe, b); err != nil {
 			return prepared{}, err
 		}
-		p.keys[i] = backendKeyOf(&b.Backend)
+		if p.keys[i], _, err = d.addrs.backendKey(&b.Backend, true); err != nil {
+			return prepared{}, fmt.Errorf("frontend %v: backend %v: %w", fe, b.Addr, err)
+		}
 		if seen != nil {
 			if _, dup := seen[p.keys[i]]; dup {
 				return prepared{}, fmt.Errorf("%w: frontend %v lists backend %v twice", ErrDuplicate, fe, b.Addr)
@@ -195,7 +202,8 @@ func (d *Datapath) prepareAll(desired []Service) ([]prepared, error) {
 			var a arena
 			for i := w * per; i < min((w+1)*per, len(desired)); i++ {
 				if rec := d.unchanged(i, &desired[i]); rec != nil {
-					puts[i] = prepared{key: svcKeyOf(desired[i].Frontend), skip: rec}
+					key, _, _ := d.addrs.svcKey(desired[i].Frontend, false) // found by unchanged
+					puts[i] = prepared{key: key, skip: rec}
 					continue
 				}
 				var err error

@@ -21,8 +21,8 @@ func (d *Datapath) UpsertService(s Service) (SyncStats, error) {
 // DeleteService removes a frontend, its backends, reverse NAT entries and Maglev row. It
 // returns ErrNotFound when the frontend is not programmed.
 func (d *Datapath) DeleteService(fe lb.Frontend) (SyncStats, error) {
-	k := svcKeyOf(fe)
-	if !fe.Addr.Addr().Is4() {
+	k, ok, _ := d.addrs.svcKey(fe, false)
+	if !ok {
 		return SyncStats{}, fmt.Errorf("%w: frontend %v", ErrNotFound, fe)
 	}
 	if _, ok := d.st.svcs[k.u64()]; !ok {
@@ -71,5 +71,6 @@ func (d *Datapath) applyAll(start time.Time, puts []prepared, dels []svcKey, all
 		return stats, err
 	}
 	d.remember(puts, pl, all)
+	d.collectAddrs()
 	return stats, nil
 }

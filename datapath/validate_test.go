@@ -34,12 +34,61 @@ func TestValidateRefusesReservedAddresses(t *testing.T) {
 		{"backend 0.0.0.0", "10.96.0.10:80", "0.0.0.0:8080", []string{"10.96.0.10:80", "0.0.0.0:8080", "unspecified"}},
 		{"backend broadcast", "10.96.0.10:80", "255.255.255.255:8080", []string{"10.96.0.10:80", "255.255.255.255:8080", "broadcast"}},
 		{"backend multicast", "10.96.0.10:80", "224.0.0.1:8080", []string{"10.96.0.10:80", "224.0.0.1:8080", "multicast"}},
-		{"backend IPv6 unspecified", "10.96.0.10:80", "[::]:8080", []string{"10.96.0.10:80", "[::]:8080", "not IPv4"}},
+		{"backend IPv6 under IPv4", "10.96.0.10:80", "[fd00::5]:8080", []string{"10.96.0.10:80", "[fd00::5]:8080", "address family"}},
+		{"backend IPv4-mapped under IPv4", "10.96.0.10:80", "[::ffff:10.240.0.6]:8080", []string{"10.96.0.10:80", "[::ffff:10.240.0.6]:8080", "IPv4-mapped"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := Service{Frontend: fe(tc.fe), Backends: []lb.SelectedBackend{good}}
 			if tc.be != "" {
 				s.Backends = append(s.Backends, be(tc.be))
+			}
+			err := s.Validate()
+			if tc.wantIn == nil {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUnsupported) {
+				t.Fatalf("Validate = %v, want ErrUnsupported", err)
+			}
+			for _, w := range tc.wantIn {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestValidateIPv6: IPv6 frontends take IPv6 backends; the IPv6 addresses the programs
+// cannot serve are refused like their IPv4 counterparts.
+func TestValidateIPv6(t *testing.T) {
+	good := lb.SelectedBackend{Backend: lb.Backend{Addr: netip.MustParseAddrPort("[fd00:10::5]:8080"), Protocol: lb.TCP}}
+	for _, tc := range []struct {
+		name, fe, be string
+		wantIn       []string // nil = accepted
+	}{
+		{"routable", "[fd00:96::10]:80", "[fd00:10::6]:8080", nil},
+		{"global", "[2001:db8::10]:443", "[2001:db8:1::6]:8443", nil},
+		{"loopback backend", "[fd00:96::10]:80", "[::1]:8080", nil},
+		{"link-local backend", "[fd00:96::10]:80", "[fe80::1]:8080", nil},
+		{"frontend ::", "[::]:80", "", []string{"[::]:80", "unspecified"}},
+		{"frontend ::1", "[::1]:22", "", []string{"[::1]:22", "loopback"}},
+		{"frontend multicast", "[ff02::1]:80", "", []string{"[ff02::1]:80", "multicast"}},
+		{"frontend IPv4-mapped", "[::ffff:10.96.0.10]:80", "", []string{"[::ffff:10.96.0.10]:80", "IPv4-mapped"}},
+		{"frontend zoned", "[fe80::1%eth0]:80", "", []string{"fe80::1%eth0", "zone"}},
+		{"backend IPv4 under IPv6", "[fd00:96::10]:80", "10.240.0.6:8080", []string{"[fd00:96::10]:80", "10.240.0.6:8080", "address family"}},
+		{"backend ::", "[fd00:96::10]:80", "[::]:8080", []string{"[fd00:96::10]:80", "[::]:8080", "unspecified"}},
+		{"backend multicast", "[fd00:96::10]:80", "[ff05::2]:8080", []string{"[ff05::2]:8080", "multicast"}},
+		{"backend IPv4-mapped", "[fd00:96::10]:80", "[::ffff:10.240.0.6]:8080", []string{"[::ffff:10.240.0.6]:8080", "IPv4-mapped"}},
+		{"backend zoned", "[fd00:96::10]:80", "[fe80::1%eth0]:8080", []string{"fe80::1%eth0", "zone"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Service{Frontend: lb.Frontend{Addr: netip.MustParseAddrPort(tc.fe), Protocol: lb.TCP},
+				Backends: []lb.SelectedBackend{good}}
+			if tc.be != "" {
+				s.Backends = append(s.Backends, lb.SelectedBackend{Backend: lb.Backend{Addr: netip.MustParseAddrPort(tc.be), Protocol: lb.TCP}})
 			}
 			err := s.Validate()
 			if tc.wantIn == nil {
@@ -102,18 +151,26 @@ func FuzzValidate(f *testing.F) {
 			}
 			return
 		}
-		if got := svcKeyOf(s.Frontend).frontend(); got != s.Frontend {
+		var tb addrTable
+		fk, _, err := tb.svcKey(s.Frontend, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tb.frontend(fk); got != s.Frontend {
 			t.Fatalf("frontend %v reads back as %v", s.Frontend, got)
 		}
-		if fAddr.IsLoopback() || fAddr.IsUnspecified() || fAddr.IsMulticast() {
+		if fAddr.IsLoopback() || fAddr.IsUnspecified() || fAddr.IsMulticast() || fAddr.Is4In6() || fAddr.Is4() != bAddr.Is4() {
 			t.Fatalf("frontend %v accepted", s.Frontend)
 		}
-		k := backendKeyOf(&s.Backends[0].Backend)
+		k, _, err := tb.backendKey(&s.Backends[0].Backend, true)
+		if err != nil {
+			t.Fatal(err)
+		}
 		e := backendEntry{Addr: k.Addr, Port: k.Port, Proto: k.Proto, State: state}
-		if e.Addr == 0 || e == (backendEntry{}) {
+		if e.Addr == 0 || e == (backendEntry{}) || is6(e.Addr) != !bAddr.Is4() {
 			t.Fatalf("backend %v is stored as a free slot", s.Backends[0])
 		}
-		if got := e.backend(); got != s.Backends[0].Backend {
+		if got := tb.backend(&e); got != s.Backends[0].Backend {
 			t.Fatalf("backend %v reads back as %v", s.Backends[0], got)
 		}
 	})

@@ -54,6 +54,22 @@ func TestGolden(t *testing.T) {
 			t.Errorf("FlowSlot(%v, %s, %d, %d) = %d, want %d", client, tc.dst, tc.proto, tc.m, got, tc.want)
 		}
 	}
+	// IPv6 flows (the BPF programs' IPv6 hash; datapath's tests check the two agree).
+	client6 := netip.MustParseAddrPort("[fd00:7::9]:40000")
+	for _, tc := range []struct {
+		dst   string
+		proto uint8
+		m     uint32
+		want  uint32
+	}{
+		{"[fd00:96::10]:80", 6, 16381, 2235},
+		{"[::ffff:10.96.0.10]:80", 17, 251, 187}, // IPv4-mapped counts as IPv6
+		{"10.96.0.10:80", 6, 251, 0},
+	} {
+		if got := FlowSlot(client6, netip.MustParseAddrPort(tc.dst), tc.proto, tc.m); got != tc.want {
+			t.Errorf("FlowSlot(%v, %s, %d, %d) = %d, want %d", client6, tc.dst, tc.proto, tc.m, got, tc.want)
+		}
+	}
 }
 
 func TestValidateSize(t *testing.T) {
