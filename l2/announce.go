@@ -38,9 +38,9 @@ func compareAnnouncements(a, b Announcement) int {
 }
 
 // ResponderEntry is an address this node holds the lease for: neighbours asking for IP on
-// the interface must be answered with MAC. IPv4 entries are answered with ARP; IPv6 ones
-// need a Neighbor Discovery responder (the ciliumkit datapath answers ARP only, so an
-// agent built on it skips IPv6 entries).
+// the interface must be answered with MAC. IPv4 entries are answered with ARP, IPv6 ones
+// with Neighbor Advertisements (the ciliumkit datapath's XDP program answers both from
+// its L2 responder maps: datapath.L2Responder).
 type ResponderEntry struct {
 	// IP is the held address.
 	IP netip.Addr

@@ -32,22 +32,16 @@ func (s *sharedDatapath) SyncL2Responders(rs []datapath.L2Responder) (datapath.S
 	return s.dp.SyncL2Responders(rs)
 }
 
-// l2Responder is the announcer's Responder: it writes the IPv4 addresses whose lease
-// this node holds into the datapath's L2 responder map, where the XDP program answers
-// ARP for them. The datapath has no Neighbor Discovery responder, so IPv6 entries are
-// left out and counted (they still get unsolicited Neighbor Advertisements on takeover).
+// l2Responder is the announcer's Responder: it writes the addresses whose lease this
+// node holds into the datapath's L2 responder maps, where the XDP program answers ARP
+// (IPv4) and neighbour solicitations (IPv6) for them.
 type l2Responder struct {
 	a *agent
 }
 
 func (r l2Responder) SetResponders(_ context.Context, es []l2.ResponderEntry) error {
 	rs := make([]datapath.L2Responder, 0, len(es))
-	skipped := 0
 	for _, e := range es {
-		if !e.IP.Is4() {
-			skipped++
-			continue
-		}
 		rs = append(rs, datapath.L2Responder{IP: e.IP, Ifindex: uint32(e.Ifindex), MAC: e.MAC})
 	}
 	st, err := r.a.shared.SyncL2Responders(rs)
@@ -55,8 +49,7 @@ func (r l2Responder) SetResponders(_ context.Context, es []l2.ResponderEntry) er
 		return fmt.Errorf("write %d L2 responders: %w", len(rs), err)
 	}
 	r.a.m.l2Responders.Set(float64(len(rs)))
-	r.a.m.l2Skipped.Set(float64(skipped))
-	r.a.log.Info("L2 responders synced", "answering", len(rs), "ipv6Skipped", skipped, "written", st.L2Written, "deleted", st.L2Deleted)
+	r.a.log.Info("L2 responders synced", "answering", len(rs), "written", st.L2Written, "deleted", st.L2Deleted)
 	return nil
 }
 

@@ -125,8 +125,8 @@ func TestL2ExitCode(t *testing.T) {
 }
 
 // TestLBFrontend checks the frontend rule of L2 announcements: a LoadBalancer Service
-// with an IPv4 ingress address is programmed at its first one, with the Service's ports,
-// and otherwise at its ClusterIPs.
+// with ingress addresses is programmed at its first IPv4 and first IPv6 one, with the
+// Service's ports, and otherwise at its ClusterIPs.
 func TestLBFrontend(t *testing.T) {
 	svc, eps := kubeService(nil, endpoint("10.51.1.2", true, true, false))
 	svc.Spec.Type = corev1.ServiceTypeLoadBalancer
@@ -144,9 +144,11 @@ func TestLBFrontend(t *testing.T) {
 		mod  func(*corev1.Service)
 		want []string
 	}{
-		{"lb on", true, nil, []string{"10.50.0.100:80/TCP"}},
+		{"lb on", true, nil, []string{"10.50.0.100:80/TCP", "[fd00::100]:80/TCP"}},
 		{"lb off", false, nil, []string{"10.96.0.10:80/TCP", "[fd00::10]:80/TCP"}},
 		{"no IPv4 ingress", true, func(s *corev1.Service) { s.Status.LoadBalancer.Ingress = s.Status.LoadBalancer.Ingress[:2] },
+			[]string{"[fd00::100]:80/TCP"}},
+		{"no ingress address", true, func(s *corev1.Service) { s.Status.LoadBalancer.Ingress = s.Status.LoadBalancer.Ingress[:1] },
 			[]string{"10.96.0.10:80/TCP", "[fd00::10]:80/TCP"}},
 		{"not a LoadBalancer", true, func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeClusterIP },
 			[]string{"10.96.0.10:80/TCP", "[fd00::10]:80/TCP"}},

@@ -71,10 +71,11 @@ func l4(a *kvstore.L4Addr) (l4port, bool) {
 
 // fromKube converts a Service of the local cluster and its EndpointSlices. Frontends
 // are the ClusterIPs (a headless service has none) with the Service's ports, or, with
-// lbFrontends (L2 announcements on), for a LoadBalancer Service with an IPv4 address in
-// status.loadBalancer.ingress, that first IPv4 ingress address alone with the same ports:
-// the datapath's reverse NAT is stateless, so a backend can serve one frontend only, and
-// the announced address is the one clients outside the cluster use. Backends are
+// lbFrontends (L2 announcements on), for a LoadBalancer Service with an address in
+// status.loadBalancer.ingress, its first IPv4 and its first IPv6 ingress address
+// instead, with the same ports: the datapath's reverse NAT is stateless, so a backend
+// can serve one frontend only, and the announced addresses are the ones clients outside
+// the cluster use. Backends are
 // the slices' endpoints that are ready (active) or serving while terminating
 // (terminating), with the slices' ports. global is the Service's ClusterMesh policy
 // (global.FromService); an invalid annotation makes it a local service, as Cilium reads
@@ -90,8 +91,8 @@ func fromKube(svc *corev1.Service, eps []*discoveryv1.EndpointSlice, clusterID u
 	}
 	addrs := svc.Spec.ClusterIPs
 	if lbFrontends {
-		if ip, ok := firstLBIPv4(svc); ok {
-			addrs = []string{ip.String()}
+		if ips := firstLBIPs(svc); len(ips) > 0 {
+			addrs = ips
 		}
 	}
 	for _, s := range addrs {
@@ -170,16 +171,28 @@ func endpointState(c discoveryv1.EndpointConditions) (lb.BackendState, bool) {
 	return 0, false
 }
 
-// firstLBIPv4 returns the first IPv4 address of a LoadBalancer Service's
-// status.loadBalancer.ingress.
-func firstLBIPv4(svc *corev1.Service) (netip.Addr, bool) {
+// firstLBIPs returns the first IPv4 and the first IPv6 address (in that order, each if
+// any) of a LoadBalancer Service's status.loadBalancer.ingress.
+func firstLBIPs(svc *corev1.Service) []string {
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-		return netip.Addr{}, false
+		return nil
 	}
+	var v4, v6 string
 	for _, in := range svc.Status.LoadBalancer.Ingress {
-		if ip, err := netip.ParseAddr(in.IP); err == nil && ip.Is4() {
-			return ip, true
+		ip, err := netip.ParseAddr(in.IP)
+		switch {
+		case err != nil:
+		case ip.Unmap().Is4() && v4 == "":
+			v4 = in.IP
+		case !ip.Unmap().Is4() && v6 == "":
+			v6 = in.IP
 		}
 	}
-	return netip.Addr{}, false
+	var out []string
+	for _, a := range []string{v4, v6} {
+		if a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }

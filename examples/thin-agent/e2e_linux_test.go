@@ -32,16 +32,24 @@ import (
 	"github.com/ciliumkit/ciliumkit/mesh/lb"
 )
 
-// The lab's addresses, all inside namespaces the test creates.
+// The lab's addresses, all inside namespaces the test creates: every namespace has an
+// IPv4 and an IPv6 address.
 var (
-	vip      = netip.MustParseAddrPort("10.96.0.10:80") // the Service's ClusterIP in tokyo
-	clientIP = netip.MustParseAddr("10.50.0.2")
+	vip       = netip.MustParseAddrPort("10.96.0.10:80")    // the Service's IPv4 ClusterIP in tokyo
+	vip6      = netip.MustParseAddrPort("[fd00:96::10]:80") // and its IPv6 one
+	clientIP  = netip.MustParseAddr("10.50.0.2")
+	clientIP6 = netip.MustParseAddr("fd00:50::2")
 	// One backend per cluster: tokyo (local, from the API server), hk and osaka (remote,
 	// from their kvstores).
 	backendIPs = map[string]netip.AddrPort{
 		"tokyo": netip.MustParseAddrPort("10.51.1.2:8080"),
 		"hk":    netip.MustParseAddrPort("10.51.2.2:8080"),
 		"osaka": netip.MustParseAddrPort("10.51.3.2:8080"),
+	}
+	backendIPs6 = map[string]netip.AddrPort{
+		"tokyo": netip.MustParseAddrPort("[fd00:51:1::2]:8080"),
+		"hk":    netip.MustParseAddrPort("[fd00:51:2::2]:8080"),
+		"osaka": netip.MustParseAddrPort("[fd00:51:3::2]:8080"),
 	}
 	tokyo = mesh.Cluster{Name: "tokyo", ID: 1}
 	hk    = mesh.Cluster{Name: "hk", ID: 2}
@@ -55,8 +63,9 @@ const (
 )
 
 // lab is the end-to-end network: a client, the agent's node, and one backend namespace
-// per cluster, each joined to the node by a veth pair. The client routes everything
-// to the node; the node forwards between its veths.
+// per cluster, each joined to the node by a veth pair, dual-stack (IPv6 addresses without
+// duplicate address detection, so they are usable at once). The client routes
+// everything to the node; the node forwards between its veths.
 type lab struct {
 	client, node *netns
 	backends     map[string]*netns
@@ -66,12 +75,16 @@ type lab struct {
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	l := &lab{client: newNetns(t, "client"), node: newNetns(t, "node"), backends: map[string]*netns{}, clientIface: "n-client"}
-	l.node.sysctl(t, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0")
+	l.node.sysctl(t, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+		"net.ipv6.conf.all.forwarding=1")
 	run(t, "ip", "link", "add", "eth0", "netns", l.client.name, "type", "veth", "peer", "name", l.clientIface, "netns", l.node.name)
 	l.client.ip(t, "addr", "add", clientIP.String()+"/24", "dev", "eth0")
 	l.client.ip(t, "link", "set", "eth0", "up")
 	l.client.ip(t, "route", "add", "default", "via", "10.50.0.1")
+	l.client.ip(t, "addr", "add", clientIP6.String()+"/64", "dev", "eth0", "nodad")
+	l.client.ip(t, "-6", "route", "add", "default", "via", "fd00:50::1")
 	l.node.ip(t, "addr", "add", "10.50.0.1/24", "dev", l.clientIface)
+	l.node.ip(t, "addr", "add", "fd00:50::1/64", "dev", l.clientIface, "nodad")
 	l.node.ip(t, "link", "set", l.clientIface, "up")
 	for i, c := range []string{"tokyo", "hk", "osaka"} {
 		ns := newNetns(t, "be-"+c)
@@ -81,9 +94,13 @@ func newLab(t *testing.T) *lab {
 		ns.ip(t, "addr", "add", backendIPs[c].Addr().String()+"/24", "dev", "eth0")
 		ns.ip(t, "link", "set", "eth0", "up")
 		ns.ip(t, "route", "add", "default", "via", fmt.Sprintf("10.51.%d.1", i+1))
+		ns.ip(t, "addr", "add", backendIPs6[c].Addr().String()+"/64", "dev", "eth0", "nodad")
+		ns.ip(t, "-6", "route", "add", "default", "via", fmt.Sprintf("fd00:51:%d::1", i+1))
 		l.node.ip(t, "addr", "add", fmt.Sprintf("10.51.%d.1/24", i+1), "dev", peer)
+		l.node.ip(t, "addr", "add", fmt.Sprintf("fd00:51:%d::1/64", i+1), "dev", peer, "nodad")
 		l.node.ip(t, "link", "set", peer, "up")
 		ns.backendServer(t, c, backendIPs[c])
+		ns.backendServer(t, c, backendIPs6[c])
 	}
 	return l
 }
@@ -118,11 +135,13 @@ func startKVCluster(t *testing.T, c mesh.Cluster, ca *pki.CA) *kvCluster {
 	return &kvCluster{etcd: et, cli: cli, ex: ex}
 }
 
-// export writes cluster c's echo service with the given backends (none: no backend).
+// export writes cluster c's echo service, dual-stack (frontends 10.<96+ID>.0.10 and
+// fd00:<96+ID>::10), with the given backends (none: no backend).
 func (k *kvCluster) export(t *testing.T, c mesh.Cluster, ns string, backends ...netip.AddrPort) {
 	t.Helper()
 	s := kvstore.NewClusterService(c, ns, "echo")
 	s.AddFrontend(lb.Frontend{Addr: netip.MustParseAddrPort(fmt.Sprintf("10.%d.0.10:80", 96+c.ID)), Protocol: lb.TCP}, "http")
+	s.AddFrontend(lb.Frontend{Addr: netip.MustParseAddrPort(fmt.Sprintf("[fd00:%d::10]:80", 96+c.ID)), Protocol: lb.TCP}, "http")
 	for _, b := range backends {
 		s.AddBackend(lb.Backend{Addr: b, Protocol: lb.TCP, ClusterID: c.ID}, "http")
 	}
@@ -261,15 +280,16 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	return p
 }
 
-// table reads the VIP's Maglev table from the pinned maps: backend name per slot.
-func table(t *testing.T, pin string) []string {
+// tableOf reads fe's Maglev table from the pinned maps: for each slot the name of the
+// backend in backends it holds ("" for another address).
+func tableOf(t *testing.T, pin string, fe netip.AddrPort, backends map[string]netip.AddrPort) []string {
 	t.Helper()
 	d, err := datapath.Load(&datapath.Options{PinDir: pin, MaglevTableSize: labM, MaxServices: maxServices, MaxBackends: maxBackends})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	e, err := d.Service(lb.Frontend{Addr: vip, Protocol: lb.TCP})
+	e, err := d.Service(lb.Frontend{Addr: fe, Protocol: lb.TCP})
 	if errors.Is(err, datapath.ErrNotFound) {
 		return nil
 	}
@@ -278,7 +298,7 @@ func table(t *testing.T, pin string) []string {
 	}
 	names := make([]string, len(e.Table))
 	for i, a := range e.Table {
-		for c, b := range backendIPs {
+		for c, b := range backends {
 			if a == b {
 				names[i] = c
 			}
@@ -286,6 +306,15 @@ func table(t *testing.T, pin string) []string {
 	}
 	return names
 }
+
+// family is one address family of the lab's global service: its VIP and backends.
+type family struct {
+	name     string
+	vip      netip.AddrPort
+	backends map[string]netip.AddrPort
+}
+
+var families = []family{{"IPv4", vip, backendIPs}, {"IPv6", vip6, backendIPs6}}
 
 func onlyOf(names []string, allowed ...string) bool {
 	if len(names) == 0 {
@@ -302,9 +331,10 @@ func onlyOf(names []string, allowed ...string) bool {
 // TestMeshEndToEnd runs the agent binary in a node namespace against a real
 // kube-apiserver (its cluster tokyo, the local one) and the real etcd kvstores of two
 // remote clusters, hk and osaka, reached over mutual TLS with the certificates
-// clustermesh issues. A global service with one backend in each cluster gets real TCP
-// connections from a client namespace through the agent's XDP program; replies come
-// back through the reverse NAT.
+// clustermesh issues. A dual-stack global service with one backend per address family in
+// each cluster gets real TCP connections over IPv4 and over IPv6 from a client namespace
+// through the agent's XDP program; replies come back through the reverse NAT. Every
+// check below runs for both families.
 func TestMeshEndToEnd(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	if _, err := exec.LookPath("ip"); err != nil {
@@ -338,16 +368,19 @@ func TestMeshEndToEnd(t *testing.T) {
 	certFile := writeFile(t, dir, "tls.crt", remoteCert["tls.crt"])
 	keyFile := writeFile(t, dir, "tls.key", remoteCert["tls.key"])
 
-	env := testenv.Start(t, &testenv.Options{Name: tokyo.Name, SkipCRDs: true})
+	env := testenv.Start(t, &testenv.Options{Name: tokyo.Name, SkipCRDs: true, ServiceCIDR: "10.96.0.0/16,fd00:96::/112"})
 	kv := map[string]*kvCluster{"hk": startKVCluster(t, hk, ca), "osaka": startKVCluster(t, osaka, ca)}
 	l := newLab(t)
 
-	// tokyo's Service, global, and its EndpointSlice; hk and osaka export theirs.
+	// tokyo's Service, global and dual-stack, and its EndpointSlices; hk and osaka export
+	// theirs.
 	ns := env.Namespace(t)
+	dual := corev1.IPFamilyPolicyRequireDualStack
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "echo", Namespace: ns, Annotations: map[string]string{"service.cilium.io/global": "true"}},
-		Spec: corev1.ServiceSpec{ClusterIP: vip.Addr().String(), Ports: []corev1.ServicePort{{Name: "http", Port: int32(vip.Port()),
-			Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(8080)}}},
+		Spec: corev1.ServiceSpec{ClusterIP: vip.Addr().String(), ClusterIPs: []string{vip.Addr().String(), vip6.Addr().String()},
+			IPFamilyPolicy: &dual, IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol},
+			Ports: []corev1.ServicePort{{Name: "http", Port: int32(vip.Port()), Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(8080)}}},
 	}
 	if _, err = env.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -361,11 +394,16 @@ func TestMeshEndToEnd(t *testing.T) {
 			Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
 		Ports: []discoveryv1.EndpointPort{{Name: &portName, Port: &port, Protocol: &proto}},
 	}
-	if _, err := env.Kube.DiscoveryV1().EndpointSlices(ns).Create(ctx, eps, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	eps6 := eps.DeepCopy()
+	eps6.Name, eps6.AddressType = "echo-2", discoveryv1.AddressTypeIPv6
+	eps6.Endpoints[0].Addresses = []string{backendIPs6["tokyo"].Addr().String()}
+	for _, e := range []*discoveryv1.EndpointSlice{eps, eps6} {
+		if _, err := env.Kube.DiscoveryV1().EndpointSlices(ns).Create(ctx, e, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	kv["hk"].export(t, hk, ns, backendIPs["hk"])
-	kv["osaka"].export(t, osaka, ns, backendIPs["osaka"])
+	kv["hk"].export(t, hk, ns, backendIPs["hk"], backendIPs6["hk"])
+	kv["osaka"].export(t, osaka, ns, backendIPs["osaka"], backendIPs6["osaka"])
 
 	// The agent reaches the API server and the kvstores through forwarders in its
 	// namespace.
@@ -395,10 +433,12 @@ log: {format: json, level: debug}
 		pin, labM, maxServices, maxBackends, l.clientIface)
 	cfgFile := writeFile(t, dir, "config.yaml", []byte(cfg))
 
-	// Before the agent runs, the VIP leads nowhere.
-	if f, err := l.client.connect(vip, time.Second); err == nil {
-		f.conn.Close()
-		t.Fatalf("connected to %v before the agent ran (backend %s)", vip, f.backend)
+	// Before the agent runs, the VIPs lead nowhere.
+	for _, fam := range families {
+		if f, err := l.client.connect(fam.vip, time.Second); err == nil {
+			f.conn.Close()
+			t.Fatalf("connected to %v before the agent ran (backend %s)", fam.vip, f.backend)
+		}
 	}
 
 	agent := startAgentProc(t, bin, l.node, "-config", cfgFile)
@@ -407,10 +447,11 @@ log: {format: json, level: debug}
 		t.Errorf("/healthz: %d %q %v", code, body, err)
 	}
 	for series, want := range map[string]float64{
-		// echo, and the API server's own default/kubernetes Service (which has no endpoint here).
-		"ciliumkit_thin_agent_services":                                2,
-		`ciliumkit_thin_agent_backends{side="local"}`:                  1,
-		`ciliumkit_thin_agent_backends{side="remote"}`:                 2,
+		// echo's two frontends, and the API server's own default/kubernetes Service (which
+		// has no endpoint here).
+		"ciliumkit_thin_agent_services":                                3,
+		`ciliumkit_thin_agent_backends{side="local"}`:                  2,
+		`ciliumkit_thin_agent_backends{side="remote"}`:                 4,
 		`ciliumkit_thin_agent_source_synced{source="kubernetes"}`:      1,
 		`ciliumkit_thin_agent_source_synced{source="kvstore/hk"}`:      1,
 		`ciliumkit_thin_agent_kvstore_accepted_total{cluster="osaka"}`: 1,
@@ -422,28 +463,30 @@ log: {format: json, level: debug}
 
 	// Maglev spreads new connections over the three clusters, each to the backend the
 	// programmed table names for its 5-tuple.
-	spread := func(n int) map[string]int {
+	spread := func(fam family, n int) map[string]int {
 		t.Helper()
-		tab := table(t, pin)
+		tab := tableOf(t, pin, fam.vip, fam.backends)
 		counts := map[string]int{}
 		for i := range n {
-			f, err := l.client.connect(vip, 5*time.Second)
+			f, err := l.client.connect(fam.vip, 5*time.Second)
 			if err != nil {
-				t.Fatalf("connection %d to %v: %v", i, vip, err)
+				t.Fatalf("%s connection %d to %v: %v", fam.name, i, fam.vip, err)
 			}
 			f.conn.Close()
 			counts[f.backend]++
-			if want := tab[maglev.FlowSlot(f.local, vip, uint8(lb.TCP), labM)]; f.backend != want {
+			if want := tab[maglev.FlowSlot(f.local, fam.vip, uint8(lb.TCP), labM)]; f.backend != want {
 				t.Errorf("flow from %v reached %s, the Maglev table says %s", f.local, f.backend, want)
 			}
 		}
 		return counts
 	}
-	counts := spread(60)
-	t.Logf("60 connections: %v", counts)
-	for c := range backendIPs {
-		if counts[c] == 0 {
-			t.Errorf("no connection reached cluster %s's backend: %v", c, counts)
+	for _, fam := range families {
+		counts := spread(fam, 60)
+		t.Logf("60 %s connections: %v", fam.name, counts)
+		for c := range fam.backends {
+			if counts[c] == 0 {
+				t.Errorf("no %s connection reached cluster %s's backend: %v", fam.name, c, counts)
+			}
 		}
 	}
 
@@ -454,13 +497,15 @@ log: {format: json, level: debug}
 	waitFor(t, "the refused value in the metrics", func() bool {
 		return agent.metric(t, `ciliumkit_thin_agent_kvstore_rejected_total{cluster="hk",reason="malformed"}`) == 1
 	})
-	if got := agent.metric(t, "ciliumkit_thin_agent_services"); got != 2 {
-		t.Errorf("services after a refused value = %v, want 2", got)
+	if got := agent.metric(t, "ciliumkit_thin_agent_services"); got != 3 {
+		t.Errorf("services after a refused value = %v, want 3", got)
 	}
-	if f, err := l.client.connect(vip, 5*time.Second); err != nil {
-		t.Errorf("connection after a refused value: %v", err)
-	} else {
-		f.conn.Close()
+	for _, fam := range families {
+		if f, err := l.client.connect(fam.vip, 5*time.Second); err != nil {
+			t.Errorf("%s connection after a refused value: %v", fam.name, err)
+		} else {
+			f.conn.Close()
+		}
 	}
 
 	// Affinity local: new connections go to tokyo's backend only.
@@ -479,70 +524,84 @@ log: {format: json, level: debug}
 			t.Fatal(err)
 		}
 	}
+	// measure changes something and waits until both families' tables settle.
 	measure := func(what string, change func(), settled func([]string) bool) {
 		t.Helper()
 		t0 := time.Now()
 		change()
-		waitFor(t, what, func() bool { return settled(table(t, pin)) })
+		waitFor(t, what, func() bool {
+			return settled(tableOf(t, pin, vip, backendIPs)) && settled(tableOf(t, pin, vip6, backendIPs6))
+		})
 		t.Logf("%s: new connections follow after %v", what, time.Since(t0).Round(time.Millisecond))
 	}
 	measure("affinity local", func() { setAffinity("local") }, func(tab []string) bool { return onlyOf(tab, "tokyo") })
-	if counts := spread(30); counts["tokyo"] != 30 {
-		t.Errorf("with affinity local, connections went to %v, want tokyo only", counts)
+	for _, fam := range families {
+		if counts := spread(fam, 30); counts["tokyo"] != 30 {
+			t.Errorf("with affinity local, %s connections went to %v, want tokyo only", fam.name, counts)
+		}
 	}
 	measure("affinity none again", func() { setAffinity("") }, func(tab []string) bool {
 		return !onlyOf(tab, "tokyo") && onlyOf(tab, "tokyo", "hk", "osaka")
 	})
 
-	// hk's backend leaves its kvstore: new connections stop reaching it.
+	// hk's backends leave its kvstore: new connections stop reaching them.
 	measure("hk backend removed", func() { kv["hk"].export(t, hk, ns) }, func(tab []string) bool {
 		return onlyOf(tab, "tokyo", "osaka")
 	})
-	if counts := spread(30); counts["hk"] != 0 || counts["tokyo"] == 0 || counts["osaka"] == 0 {
-		t.Errorf("after removing hk's backend, connections went to %v, want tokyo and osaka", counts)
+	for _, fam := range families {
+		if counts := spread(fam, 30); counts["hk"] != 0 || counts["tokyo"] == 0 || counts["osaka"] == 0 {
+			t.Errorf("after removing hk's backends, %s connections went to %v, want tokyo and osaka", fam.name, counts)
+		}
 	}
-	if got := agent.metric(t, `ciliumkit_thin_agent_backends{side="remote"}`); got != 1 {
-		t.Errorf("remote backends = %v, want 1", got)
+	if got := agent.metric(t, `ciliumkit_thin_agent_backends{side="remote"}`); got != 2 {
+		t.Errorf("remote backends = %v, want 2", got)
 	}
 
-	// Restart with pinned maps: an established flow keeps working while no agent runs and
+	// Restart with pinned maps: established flows keep working while no agent runs and
 	// after the next one started; the new agent rewrites nothing.
 	f, err := l.client.connect(vip, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.conn.Close()
-	if err := f.echo("before", 5*time.Second); err != nil {
+	f6, err := l.client.connect(vip6, 5*time.Second)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer f6.conn.Close()
+	echoBoth := func(msg string) {
+		t.Helper()
+		for _, fl := range []*flow{f, f6} {
+			if err := fl.echo(msg, 5*time.Second); err != nil {
+				t.Fatalf("established flow from %v to %s, %s: %v", fl.local, fl.backend, msg, err)
+			}
+		}
+	}
+	echoBoth("before")
 	if code := agent.stop(t); code != 0 {
 		t.Fatalf("agent exit code %d after SIGTERM, want 0\n%s", code, agent.logs)
 	}
 	if _, _, err := agent.get("/healthz"); err == nil {
 		t.Error("/healthz still answers after the agent stopped")
 	}
-	if err := f.echo("while stopped", 5*time.Second); err != nil {
-		t.Fatalf("established flow to %s while no agent runs: %v", f.backend, err)
-	}
-	if g, err := l.client.connect(vip, 5*time.Second); err != nil {
-		t.Errorf("new connection while no agent runs: %v", err)
-	} else {
-		g.conn.Close()
+	echoBoth("while no agent runs")
+	for _, fam := range families {
+		if g, err := l.client.connect(fam.vip, 5*time.Second); err != nil {
+			t.Errorf("new %s connection while no agent runs: %v", fam.name, err)
+		} else {
+			g.conn.Close()
+		}
 	}
 	agent = startAgentProc(t, bin, l.node, "-config", cfgFile)
 	t.Logf("restarted agent ready after %v", agent.waitReady(t))
-	if err := f.echo("after restart", 5*time.Second); err != nil {
-		t.Fatalf("established flow to %s after the restart: %v", f.backend, err)
-	}
+	echoBoth("after the restart")
 	if got := agent.metric(t, `ciliumkit_thin_agent_map_entries_total{op="written"}`); got != 0 {
 		t.Errorf("the restarted agent wrote %v map entries, want 0 (nothing changed)", got)
 	}
 	if code := agent.stop(t); code != 0 {
 		t.Fatalf("agent exit code %d after SIGTERM, want 0\n%s", code, agent.logs)
 	}
-	if err := f.echo("after the second stop", 5*time.Second); err != nil {
-		t.Fatalf("established flow after the second stop: %v", err)
-	}
+	echoBoth("after the second stop")
 }
 
 // waitFor polls cond every 20 ms for up to 60 s.

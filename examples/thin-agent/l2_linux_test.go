@@ -25,8 +25,8 @@ import (
 	"github.com/ciliumkit/ciliumkit/l2"
 )
 
-// The L2 test's LB IPs: the IPv4 one is on the client's subnet, so the client asks ARP
-// for it; the IPv6 one is held but not answered (the datapath answers ARP only).
+// The L2 test's LB IPs, both on the client's subnets: the client's kernel asks ARP for the
+// IPv4 one and sends neighbour solicitations for the IPv6 one.
 var (
 	l2LBIP  = netip.MustParseAddr("10.50.0.100")
 	l2LBIP6 = netip.MustParseAddr("fd00:50::100")
@@ -72,9 +72,10 @@ func leaseHolder(t *testing.T, kube kubernetes.Interface, lease string) (string,
 // namespace against a real kube-apiserver: a CiliumL2AnnouncementPolicy selects a
 // LoadBalancer Service with an IPv4 and an IPv6 LB IP on the node's client-facing veth.
 // The agent takes the Service's lease, announces the IPv4 address with gratuitous ARP,
-// answers the client's ARP requests with the veth's MAC from its XDP program, and
-// programs the LB IP as the Service's frontend, so the client's TCP connections to it
-// reach the backend; on SIGTERM it stops answering and releases the lease.
+// answers the client's ARP requests and neighbour solicitations with the veth's MAC from
+// its XDP program, and programs both LB IPs as the Service's frontends, so the client's
+// TCP connections to either reach the backend of its family; on SIGTERM it stops
+// answering and releases the lease.
 func TestL2Announcement(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	if _, err := exec.LookPath("ip"); err != nil {
@@ -118,8 +119,13 @@ func TestL2Announcement(t *testing.T) {
 			Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
 		Ports: []discoveryv1.EndpointPort{{Name: &portName, Port: &port, Protocol: &proto}},
 	}
-	if _, err := env.Kube.DiscoveryV1().EndpointSlices(ns).Create(ctx, eps, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	eps6 := eps.DeepCopy()
+	eps6.Name, eps6.AddressType = "web-2", discoveryv1.AddressTypeIPv6
+	eps6.Endpoints[0].Addresses = []string{backendIPs6["tokyo"].Addr().String()}
+	for _, e := range []*discoveryv1.EndpointSlice{eps, eps6} {
+		if _, err := env.Kube.DiscoveryV1().EndpointSlices(ns).Create(ctx, e, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	dir := t.TempDir()
@@ -143,11 +149,26 @@ log: {format: json, level: info}
 	cfgFile := writeFile(t, dir, "config.yaml", []byte(cfg))
 	lease := l2.LeaseName(ns, "web")
 	lbAddr := netip.AddrPortFrom(l2LBIP, 80)
+	lbAddr6 := netip.AddrPortFrom(l2LBIP6, 80)
+	// neighbour6 returns the client's neighbour entry for the IPv6 LB IP.
+	neighbour6 := func() string {
+		out, _ := exec.Command("ip", "-n", l.client.name, "-6", "neigh", "show", l2LBIP6.String(), "dev", "eth0").CombinedOutput()
+		return strings.TrimSpace(string(out))
+	}
+	// flush6 forgets it, so that the next connection solicits again.
+	flush6 := func() {
+		exec.Command("ip", "-n", l.client.name, "-6", "neigh", "flush", l2LBIP6.String(), "dev", "eth0").Run()
+	}
 
 	// Before the agent runs, nobody answers for the LB IP.
 	if c := countReplies(t, p, l2LBIP, 3); len(c) != 0 {
 		t.Fatalf("ARP replies for %s before the agent ran: %v", l2LBIP, c)
 	}
+	if f, err := l.client.connect(lbAddr6, time.Second); err == nil {
+		f.conn.Close()
+		t.Fatalf("connected to %v before the agent ran", lbAddr6)
+	}
+	flush6()
 
 	begin := time.Now()
 	agent := startAgentProc(t, bin, l.node, "-config", cfgFile)
@@ -182,8 +203,7 @@ log: {format: json, level: info}
 	for series, want := range map[string]float64{
 		`ciliumkit_thin_agent_lease_transitions_total{direction="acquired"}`: 1,
 		`ciliumkit_thin_agent_lease_transitions_total{direction="lost"}`:     0,
-		"ciliumkit_thin_agent_l2_responders":                                 1,
-		"ciliumkit_thin_agent_l2_responders_skipped":                         1,
+		"ciliumkit_thin_agent_l2_responders":                                 2,
 	} {
 		if got := agent.metric(t, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
@@ -217,6 +237,26 @@ log: {format: json, level: info}
 	if !strings.Contains(string(out), nodeMAC.String()) {
 		t.Errorf("client's neighbour entry for %s: %q, want the node's %s", l2LBIP, out, nodeMAC)
 	}
+	// The same over IPv6: the client's kernel solicits the LB IP, the XDP program
+	// advertises the node's MAC, and the connections reach the IPv6 backend.
+	for i := range 5 {
+		f, err := l.client.connect(lbAddr6, 5*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d to %v: %v (neighbour %q)\n%s", i, lbAddr6, err, neighbour6(), agent.logs)
+		}
+		if f.backend != "tokyo" || !f.local.Addr().Is6() {
+			t.Errorf("connection %d to %v from %v reached %s, want tokyo", i, lbAddr6, f.local, f.backend)
+		}
+		if err := f.echo("hello", 5*time.Second); err != nil {
+			t.Errorf("IPv6 echo on connection %d: %v", i, err)
+		}
+		f.conn.Close()
+	}
+	if n := neighbour6(); !strings.Contains(n, nodeMAC.String()) {
+		t.Errorf("client's neighbour entry for %s: %q, want the node's %s", l2LBIP6, n, nodeMAC)
+	}
+	rs := agent.metric(t, "ciliumkit_thin_agent_l2_responders")
+	t.Logf("IPv6: %d connections through the advertised address; responders %v", 5, rs)
 
 	// A clean stop releases the lease and stops the answers.
 	stopped := time.Now()
@@ -229,6 +269,14 @@ log: {format: json, level: info}
 	}
 	if c := countReplies(t, p, l2LBIP, 5); len(c) != 0 {
 		t.Errorf("ARP replies for %s after the agent stopped: %v", l2LBIP, c)
+	}
+	flush6()
+	if f, err := l.client.connect(lbAddr6, time.Second); err == nil {
+		f.conn.Close()
+		t.Errorf("connected to %v after the agent stopped (neighbour %q)", lbAddr6, neighbour6())
+	}
+	if n := neighbour6(); strings.Contains(n, nodeMAC.String()) {
+		t.Errorf("neighbour solicitation for %s answered after the agent stopped: %q", l2LBIP6, n)
 	}
 
 	// Another node's agent (here on the same veth) takes the released lease over at once,

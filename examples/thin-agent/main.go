@@ -26,18 +26,21 @@
 // (-l2-iface, default the datapath interfaces in xdp mode; each must be one), it competes
 // for the Service's lease in -l2-lease-namespace (default kube-system, timing
 // -l2-lease-duration, -l2-renew-deadline, -l2-retry-period; Cilium's 15s/5s/2s by
-// default), answers ARP for the IPv4 addresses it holds from its XDP program (the
-// datapath's L2 responder map), sends gratuitous ARP when it takes one over, and on
-// SIGTERM stops answering and releases its leases so that another node takes over within
-// a retry period. IPv6 LB IPs are held but not answered (counted in
-// ciliumkit_thin_agent_l2_responders_skipped). While l2 is on, a LoadBalancer Service
-// with an IPv4 ingress address is programmed at its first IPv4 ingress address instead of
-// its ClusterIPs (the reverse NAT is stateless: a backend serves one frontend), so the
-// announced address carries the traffic. It needs the kubernetes source; lease changes
+// default), answers ARP for the IPv4 and neighbour solicitations for the IPv6 addresses
+// it holds from its XDP program (the datapath's L2 responder maps), sends gratuitous ARP
+// or an unsolicited neighbour advertisement when it takes one over, and on SIGTERM stops
+// answering and releases its leases so that another node takes over within a retry
+// period. While l2 is on, a LoadBalancer Service with an ingress address is programmed at
+// its first IPv4 and first IPv6 ingress address instead of its ClusterIPs (the reverse
+// NAT is stateless: a backend serves one frontend), so the announced addresses carry the
+// traffic. It needs the kubernetes source; lease changes
 // are counted in ciliumkit_thin_agent_lease_transitions_total{direction}.
 //
-// It needs root (CAP_BPF, CAP_NET_ADMIN; CAP_NET_RAW for l2). The datapath is IPv4-only:
-// IPv6 frontends and backends are counted in ciliumkit_thin_agent_skipped and left out.
+// It needs root (CAP_BPF, CAP_NET_ADMIN; CAP_NET_RAW for l2). Frontends and backends of
+// both address families are programmed, each frontend with the backends of its own
+// family; what the datapath cannot carry (SCTP, port 0, a frontend or backend claimed
+// twice, a backend of a family none of its service's frontends has) is counted in
+// ciliumkit_thin_agent_skipped{reason} and left out.
 package main
 
 import (

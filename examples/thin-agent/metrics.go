@@ -35,9 +35,9 @@ type metrics struct {
 	// announcer's OnTransition; it stays 0 while none runs). The release at shutdown
 	// counts as lost.
 	leaseTransitions *prometheus.CounterVec
-	// l2Responders is the number of IPv4 addresses in the L2 responder map (held leases'
-	// addresses, per interface); l2Skipped the held IPv6 addresses it cannot answer for.
-	l2Responders, l2Skipped prometheus.Gauge
+	// l2Responders is the number of addresses in the L2 responder maps (held leases'
+	// addresses, per interface).
+	l2Responders prometheus.Gauge
 }
 
 func newMetrics(sources []source) *metrics {
@@ -48,7 +48,7 @@ func newMetrics(sources []source) *metrics {
 	m.backends = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: "backends",
 		Help: "Backends programmed in the datapath maps, by side (local or remote cluster)."}, []string{"side"})
 	m.skipped = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: "skipped",
-		Help: "Frontends and backends of the desired set the datapath cannot program (IPv6, SCTP, conflicts), by reason."}, []string{"reason"})
+		Help: "Frontends and backends of the desired set the datapath cannot program (SCTP, port 0, conflicts, a backend of a family no frontend has), by reason."}, []string{"reason"})
 	m.syncDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: metricsNamespace, Name: "sync_duration_seconds",
 		Help: "Wall time of one datapath write.", Buckets: buckets})
 	m.syncLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: metricsNamespace, Name: "sync_latency_seconds",
@@ -62,9 +62,7 @@ func newMetrics(sources []source) *metrics {
 	m.leaseTransitions = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metricsNamespace, Name: "lease_transitions_total",
 		Help: "L2 announcement lease transitions, by direction (acquired, lost; the release at shutdown counts as lost)."}, []string{"direction"})
 	m.l2Responders = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: "l2_responders",
-		Help: "IPv4 addresses (per interface) the datapath answers ARP for: those of the L2 leases this node holds."})
-	m.l2Skipped = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: "l2_responders_skipped",
-		Help: "Addresses (per interface) of held L2 leases left unanswered: IPv6 (the datapath answers ARP only)."})
+		Help: "Addresses (per interface) the datapath answers ARP (IPv4) and neighbour solicitations (IPv6) for: those of the L2 leases this node holds."})
 	m.syncs.WithLabelValues("ok")
 	m.syncs.WithLabelValues("error")
 	m.leaseTransitions.WithLabelValues("acquired")
@@ -73,7 +71,7 @@ func newMetrics(sources []source) *metrics {
 		m.backends.WithLabelValues(side)
 	}
 	m.reg.MustRegister(m.services, m.backends, m.skipped, m.syncDuration, m.syncLatency, m.syncs, m.entries,
-		m.sourceSynced, m.leaseTransitions, m.l2Responders, m.l2Skipped, kvstoreCollector{sources: sources},
+		m.sourceSynced, m.leaseTransitions, m.l2Responders, kvstoreCollector{sources: sources},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, s := range sources {
 		m.sourceSynced.WithLabelValues(s.name())

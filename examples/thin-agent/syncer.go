@@ -122,8 +122,6 @@ func (s *syncer) write() bool {
 	if !snap.since.IsZero() {
 		s.m.syncLatency.Observe(time.Since(snap.since).Seconds())
 	}
-	s.ok.Store(true)
-	s.wrote.Store(true)
 	s.m.syncs.WithLabelValues("ok").Inc()
 	written := st.ServicesWritten + st.BackendsWritten + st.RevNATWritten + st.MaglevWritten
 	deleted := st.ServicesDeleted + st.BackendsDeleted + st.RevNATDeleted + st.MaglevDeleted
@@ -142,6 +140,10 @@ func (s *syncer) write() bool {
 	s.m.services.Set(float64(len(snap.services)))
 	s.m.backends.WithLabelValues("local").Set(float64(local))
 	s.m.backends.WithLabelValues("remote").Set(float64(remote))
+	// Ready only once the metrics describe what was written, so that a scrape right after
+	// the first 200 from /readyz sees this write.
+	s.ok.Store(true)
+	s.wrote.Store(true)
 	lvl := slog.LevelInfo
 	if written+deleted == 0 {
 		lvl = slog.LevelDebug

@@ -112,8 +112,7 @@ type skipCounts map[string]int
 
 // Reasons a frontend or backend is left out of the maps.
 const (
-	skipIPv6Frontend  = "ipv6-frontend"  // the BPF programs are IPv4-only
-	skipIPv6Backend   = "ipv6-backend"   // likewise
+	skipFamily        = "family"         // a backend whose address family none of its service's frontends has
 	skipProtocol      = "protocol"       // SCTP, or a backend of another protocol
 	skipPort          = "port"           // port 0
 	skipDupFrontend   = "dup-frontend"   // a frontend two services (or ports) claim
@@ -213,8 +212,9 @@ type backendKey struct {
 // computeLocked merges the sources' data for k into datapath services: one per usable
 // frontend, its backends chosen by lb.Select from the local and the remote side.
 // clusters are the remote clusters' names, sorted.
-// Addresses are normalised (IPv4-mapped IPv6 as IPv4, zones dropped); what the IPv4-only
-// datapath cannot carry is counted and left out.
+// Addresses are normalised (IPv4-mapped IPv6 as IPv4, zones dropped); each frontend takes
+// the backends of its own address family; what the datapath cannot carry is counted and
+// left out.
 func (v *view) computeLocked(k types.NamespacedName, clusters []string) computed {
 	var c computed
 	skip := func(reason string) {
@@ -247,9 +247,6 @@ func (v *view) computeLocked(k types.NamespacedName, clusters []string) computed
 	for _, pf := range fes {
 		fe := lb.Frontend{Addr: normal(pf.fe.Addr), Protocol: pf.fe.Protocol}
 		switch {
-		case !fe.Addr.Addr().Is4():
-			skip(skipIPv6Frontend)
-			continue
 		case fe.Addr.Port() == 0:
 			skip(skipPort)
 			continue
@@ -293,8 +290,13 @@ func (v *view) computeLocked(k types.NamespacedName, clusters []string) computed
 				case b.Protocol != fe.Protocol:
 					skip(skipProtocol)
 					continue
-				case !b.Addr.Addr().Is4():
-					skip(skipIPv6Backend)
+				case b.Addr.Addr().Is4() != fe.Addr.Addr().Is4():
+					// The frontend of b's family takes it; with none, it is left out.
+					if !slices.ContainsFunc(fes, func(o portFrontend) bool {
+						return o.port == pf.port && normal(o.fe.Addr).Addr().Is4() == b.Addr.Addr().Is4()
+					}) {
+						skip(skipFamily)
+					}
 					continue
 				case b.Addr.Port() == 0:
 					skip(skipPort)

@@ -78,7 +78,7 @@ func summary(svcs []datapath.Service) []string {
 
 // TestViewMerge follows one global service through the merge: local backends from
 // Kubernetes (with their EndpointSlice conditions), remote ones from two kvstores, the
-// affinity annotation, and what the IPv4-only datapath cannot take.
+// affinity annotation, and each address family's frontend with its own family's backends.
 func TestViewMerge(t *testing.T) {
 	hk, osaka := mesh.Cluster{Name: "hk", ID: 2}, mesh.Cluster{Name: "osaka", ID: 3}
 	v := newView()
@@ -97,16 +97,18 @@ func TestViewMerge(t *testing.T) {
 
 	s := v.snapshot()
 	want := []string{"10.96.0.10:80/TCP: 10.240.0.5:8080(active,c1) 10.240.0.6:8080(terminating,c1) " +
-		"10.244.0.7:8080(active,c2) 10.244.0.8:8080(active,c2) 10.245.0.9:8080(active,c3)"}
+		"10.244.0.7:8080(active,c2) 10.244.0.8:8080(active,c2) 10.245.0.9:8080(active,c3)",
+		"[fd00::10]:80/TCP: [fd00::5]:8080(active,c1)"}
 	if got := summary(s.services); !slices.Equal(got, want) {
 		t.Errorf("global service:\n got %q\nwant %q", got, want)
 	}
 	if s.changed != 1 || s.since.IsZero() {
 		t.Errorf("changed %d since %v, want one key with a time", s.changed, s.since)
 	}
-	// The IPv6 ClusterIP and the IPv6 endpoint (in an IPv4 slice, as written) are counted.
-	if s.skips[skipIPv6Frontend] != 1 {
-		t.Errorf("skips %v, want the IPv6 frontend counted", s.skips)
+	// The IPv6 ClusterIP takes the IPv6 endpoint (in an IPv4 slice, as written) and no
+	// IPv4 backend; nothing is left out.
+	if len(s.skips) != 0 {
+		t.Errorf("skips %v, want none", s.skips)
 	}
 
 	set(map[string]string{"service.cilium.io/global": "true", "service.cilium.io/affinity": "local"})
@@ -118,7 +120,7 @@ func TestViewMerge(t *testing.T) {
 	// Not global: remote backends are not used.
 	set(nil)
 	s = v.snapshot()
-	if got := summary(s.services); len(got) != 1 || got[0] != "10.96.0.10:80/TCP: 10.240.0.5:8080(active,c1) 10.240.0.6:8080(terminating,c1)" {
+	if got := summary(s.services); len(got) != 2 || got[0] != "10.96.0.10:80/TCP: 10.240.0.5:8080(active,c1) 10.240.0.6:8080(terminating,c1)" {
 		t.Errorf("local service: %q", got)
 	}
 
@@ -187,6 +189,42 @@ func TestEndpointState(t *testing.T) {
 		st, ok := endpointState(tc.c)
 		if st != tc.state || ok != tc.ok {
 			t.Errorf("%+v: %v %v, want %v %v", tc.c, st, ok, tc.state, tc.ok)
+		}
+	}
+}
+
+// TestViewFamilies: a dual-stack service gives one frontend per family, each with its own
+// family's backends; a backend of a family none of the service's frontends has is
+// counted and left out.
+func TestViewFamilies(t *testing.T) {
+	v := newView()
+	fe := func(a string) portFrontend {
+		return portFrontend{lb.Frontend{Addr: netip.MustParseAddrPort(a), Protocol: lb.TCP}, "http"}
+	}
+	be := func(a string) portBackend {
+		return portBackend{lb.Backend{Addr: netip.MustParseAddrPort(a), Protocol: lb.TCP}, "http"}
+	}
+	v.setLocal(types.NamespacedName{Namespace: "a", Name: "dual"}, &svcData{shared: true,
+		frontends: []portFrontend{fe("10.96.0.1:80"), fe("[fd00:96::1]:80")},
+		backends:  []portBackend{be("10.1.0.1:8080"), be("[fd00:1::1]:8080"), be("[::ffff:10.1.0.2]:8080")}})
+	v.setLocal(types.NamespacedName{Namespace: "a", Name: "v4only"}, &svcData{shared: true,
+		frontends: []portFrontend{fe("10.96.0.2:80")},
+		backends:  []portBackend{be("10.1.0.3:8080"), be("[fd00:1::3]:8080")}})
+	s := v.snapshot()
+	want := []string{
+		"10.96.0.1:80/TCP: 10.1.0.1:8080(active,c0) 10.1.0.2:8080(active,c0)",
+		"[fd00:96::1]:80/TCP: [fd00:1::1]:8080(active,c0)",
+		"10.96.0.2:80/TCP: 10.1.0.3:8080(active,c0)",
+	}
+	if got := summary(s.services); !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if len(s.skips) != 1 || s.skips[skipFamily] != 1 {
+		t.Errorf("skips %v, want the IPv6 backend of the IPv4-only service counted", s.skips)
+	}
+	for _, svc := range s.services {
+		if err := svc.Validate(); err != nil {
+			t.Errorf("datapath refuses %v: %v", svc.Frontend, err)
 		}
 	}
 }
