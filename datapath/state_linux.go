@@ -1,6 +1,11 @@
 package datapath
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+)
 
 // readState reads the services, backends and reverse NAT maps into a fresh mirror.
 func (d *Datapath) readState() (*lbState, error) {
@@ -40,6 +45,7 @@ func (d *Datapath) readState() (*lbState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: read services map: %w", ErrMap, err)
 	}
+	svc4 := len(st.svcs)
 	err = batchRead(d.objs.CikLbSvc6, func(k6 *svcKey6, v *svcVal) {
 		if k, err := t.fromSvcKey6(k6); keep(err) {
 			addSvc(k, v)
@@ -67,7 +73,22 @@ func (d *Datapath) readState() (*lbState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: read backends map: %w", ErrMap, err)
 	}
-	err = batchRead(d.objs.CikLbBackend6, func(id *uint32, v6 *backendEntry6) {
+	// The IPv6 backends array is read only when an IPv6 service or reverse NAT entry
+	// exists: every IPv6 backend written has both. (A slot left by a write cut short
+	// before its reverse NAT entry is then taken for free, and simply overwritten when
+	// its ID is used again.) This spares a node without IPv6 services the read of a
+	// whole array (MaxBackends+1 entries) on every Load.
+	var rk6 revnatKey6
+	has6 := len(st.svcs) > svc4
+	if !has6 {
+		switch err := d.objs.CikLbRevnat6.NextKey(nil, &rk6); {
+		case err == nil:
+			has6 = true
+		case !errors.Is(err, ebpf.ErrKeyNotExist):
+			return nil, fmt.Errorf("%w: read IPv6 reverse NAT map: %w", ErrMap, err)
+		}
+	}
+	err = batchReadIf(has6, d.objs.CikLbBackend6, func(id *uint32, v6 *backendEntry6) {
 		if v6.Addr == ([4]uint32{}) {
 			return
 		}
@@ -116,4 +137,12 @@ func (d *Datapath) readState() (*lbState, error) {
 	st.svcIDs.rebuild(d.opts.MaxServices, func(id uint32) bool { return st.byID[id] != 0 })
 	st.beIDs.rebuild(d.opts.MaxBackends, func(id uint32) bool { return st.beVals[id].Addr != 0 })
 	return st, nil
+}
+
+// batchReadIf is batchRead when read is set, else nothing.
+func batchReadIf[K, V any](read bool, m *ebpf.Map, f func(*K, *V)) error {
+	if !read {
+		return nil
+	}
+	return batchRead(m, f)
 }
