@@ -29,8 +29,8 @@ type plan struct {
 	// held an IPv6 backend.
 	crossZero  []uint32
 	crossZero6 []bool
-	freeSvc  []uint32
-	freeBE   []uint32
+	freeSvc    []uint32
+	freeBE     []uint32
 	// deleteFirst runs deletes before writes: a map would overflow holding old and new
 	// entries at once (the maps are full), so removed entries go first.
 	deleteFirst bool
