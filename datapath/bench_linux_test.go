@@ -106,6 +106,19 @@ func BenchmarkXDP(b *testing.B) {
 	b.Run("hit", func(b *testing.B) { benchProg(b, d.XDPProgram(), hit, xdpPass) })
 	b.Run("miss", func(b *testing.B) { benchProg(b, d.XDPProgram(), miss, xdpPass) })
 	b.Run("tc-hit", func(b *testing.B) { benchProg(b, d.TCIngressProgram(), hit, tcOK) })
+	// The IPv6 paths, on a service of the same shape, and a neighbour solicitation
+	// answered from the IPv6 L2 responder map.
+	svc6 := testService6(lb.TCP)
+	if _, err := d.UpsertService(svc6); err != nil {
+		b.Fatal(err)
+	}
+	client6 := netip.MustParseAddrPort("[" + clientIP6 + "]:40000")
+	hit6 := packet6(client6, svc6.Frontend.Addr, lb.TCP)
+	b.Run("hit-ipv6", func(b *testing.B) { benchProg(b, d.XDPProgram(), hit6, xdpPass) })
+	b.Run("tc-hit-ipv6", func(b *testing.B) { benchProg(b, d.TCIngressProgram(), hit6, tcOK) })
+	b.Run("revnat-ipv6", func(b *testing.B) {
+		benchProg(b, d.TCEgressProgram(), packet6(svc6.Backends[0].Addr, client6, lb.TCP), tcOK)
+	})
 	b.Run("hit-vs-floor", func(b *testing.B) {
 		var ours, anchor []time.Duration
 		i := 0
