@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"runtime"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -200,7 +202,7 @@ func rawFor(b *testing.B, set []Service) *rawWrites {
 }
 
 // write writes r into d's maps as Sync does: backends and reverse NAT concurrently, then
-// the Maglev rows, then the services.
+// the Maglev rows (from Sync's number of row writers), then the services.
 func (r *rawWrites) write(b *testing.B, d *Datapath) {
 	var n int
 	beErr := make(chan error, 1)
@@ -212,8 +214,24 @@ func (r *rawWrites) write(b *testing.B, d *Datapath) {
 	if e := <-beErr; e != nil || err != nil {
 		b.Fatal(e, err)
 	}
-	for i := range r.rowKeys {
-		if err := batchUpdate(d.objs.CikLbMaglev, "Maglev", r.rowKeys[i], r.rowVals[i], &n); err != nil {
+	// Rows from as many goroutines as Sync's row writers use.
+	writers := min(runtime.GOMAXPROCS(0), rowWriters, len(r.rowKeys))
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			var n int
+			for i := w; i < len(r.rowKeys); i += writers {
+				if err := batchUpdate(d.objs.CikLbMaglev, "Maglev", r.rowKeys[i], r.rowVals[i], &n); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -24,7 +24,7 @@ type Datapath struct {
 	// records: a resync listing them in the same order finds each record without a map
 	// lookup (see unchanged).
 	order []orderEnt
-	// rowsFilled counts the Maglev rows filled (maglev.Fill calls) since Load.
+	// rowsFilled counts the Maglev rows filled (maglev.Builder.FillValues calls) since Load.
 	rowsFilled atomic.Int64
 }
 

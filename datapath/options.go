@@ -30,9 +30,12 @@ type Options struct {
 	PinDir string
 	// MaglevTableSize is M, the number of slots in each service's Maglev table: a prime
 	// in [maglev.MinSize, maglev.MaxSize] = [3, 131071]. Zero means maglev.DefaultSize
-	// (16381). Kernel memory for Maglev tables is 4*M bytes per service with at least one
-	// backend (per service whether or not it has one, when the rows fit in
-	// MaglevArrayLimit and the map is a preallocated array).
+	// (16381). Kernel memory for Maglev tables: when the rows fit in MaglevArrayLimit the
+	// map is a preallocated array of 4*M bytes per service whether or not it has a
+	// backend; otherwise a hash in which each row of a service with a backend is one
+	// kernel allocation of 4*M+72 bytes rounded up to a power of two (128 KiB at 16381:
+	// about 8*M for Cilium's sizes, which sit just under a power of two; M = 16363 fits
+	// 64 KiB and halves both the memory and the time of writing new rows).
 	MaglevTableSize uint32
 	// MaxServices is the number of frontends the maps hold, IPv4 and IPv6 together, in
 	// [1, 1<<24]. Zero means DefaultMaxServices.

@@ -11,4 +11,6 @@ var (
 	// ErrTooManyBackends reports more backends than table slots (N > M), or no backend at
 	// all: a table needs 1..M backends.
 	ErrTooManyBackends = errors.New("maglev: backend count not in 1..M")
+	// ErrValueCount reports a FillValues call with not exactly one value per backend.
+	ErrValueCount = errors.New("maglev: not one value per backend")
 )

@@ -1,6 +1,7 @@
 package maglev
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -81,5 +82,46 @@ func TestFillMatchesReference(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestFillValuesMatchesFill checks that FillValues writes the value of the backend that
+// Fill names in every slot, for values that include the all-ones word, and that it
+// refuses a value count that differs from the backend count.
+func TestFillValuesMatchesFill(t *testing.T) {
+	for _, m := range []uint32{MinSize, 251, 16381} {
+		g, err := New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{1, 2, 3, 100} {
+			if n > int(m) {
+				continue
+			}
+			bs := backends(n)
+			vals := make([]uint32, n)
+			for i := range vals {
+				vals[i] = ^uint32(i) // ^0 first: no value is reserved
+			}
+			idx, got := make([]uint32, m), make([]uint32, m)
+			for i := range got {
+				got[i] = 7 // the table's old contents do not matter
+			}
+			if err := g.Fill(idx, bs); err != nil {
+				t.Fatal(err)
+			}
+			if err := g.FillValues(got, bs, vals); err != nil {
+				t.Fatal(err)
+			}
+			for i, j := range idx {
+				if got[i] != vals[j] {
+					t.Fatalf("M=%d N=%d: slot %d = %#x, want value %#x of backend %d", m, n, i, got[i], vals[j], j)
+				}
+			}
+		}
+	}
+	g, _ := New(251)
+	if err := g.FillValues(make([]uint32, 251), backends(3), []uint32{1, 2}); !errors.Is(err, ErrValueCount) {
+		t.Fatalf("2 values for 3 backends: err = %v, want ErrValueCount", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 )
@@ -47,6 +48,7 @@ type Builder struct {
 	m     uint32
 	tail  uint32 // empty slots left when Fill switches to fillTail
 	perms []perm
+	occ   []uint64 // bitmap of the taken slots
 	empty []uint32
 }
 
@@ -55,7 +57,7 @@ type perm struct {
 	key  [2]uint64 // sort key (hashes), so that input order does not matter
 	next uint32
 	skip uint32
-	idx  uint32 // index into the caller's backends
+	idx  uint32 // what its slots get: its index in the caller's backends, or its value
 	inv  uint32 // skip's inverse modulo M, 0 until fillTail needs it
 }
 
@@ -83,6 +85,22 @@ func (b *Builder) Size() uint32 { return b.m }
 // ErrTooManyBackends) and is not modified. Distinct backends should differ in Addr or
 // Protocol; equal ones share one permutation.
 func (b *Builder) Fill(table []uint32, backends []Backend) error {
+	return b.fill(table, backends, nil)
+}
+
+// FillValues is Fill writing vals[j] instead of j: table[i] = vals[j] where backends[j]
+// owns slot i (for example backend IDs, which saves a pass over the table). vals must have
+// one entry per backend, else the error wraps ErrValueCount; any uint32 values may be
+// used. The slots owned are those of Fill, whatever the values.
+func (b *Builder) FillValues(table []uint32, backends []Backend, vals []uint32) error {
+	if len(vals) != len(backends) {
+		return fmt.Errorf("%w: %d values for %d backends", ErrValueCount, len(vals), len(backends))
+	}
+	return b.fill(table, backends, vals)
+}
+
+// fill is Fill, writing vals[j] (j when vals is nil) for backends[j].
+func (b *Builder) fill(table []uint32, backends []Backend, vals []uint32) error {
 	m := b.m
 	if uint32(len(table)) != m || len(table) != int(m) {
 		return fmt.Errorf("%w: table has %d slots, want M = %d", ErrInvalidSize, len(table), m)
@@ -91,6 +109,19 @@ func (b *Builder) Fill(table []uint32, backends []Backend) error {
 	if n == 0 || n > int(m) {
 		return fmt.Errorf("%w: %d backends for M = %d", ErrTooManyBackends, n, m)
 	}
+	val := func(i int) uint32 {
+		if vals == nil {
+			return uint32(i)
+		}
+		return vals[i]
+	}
+	if n == 1 {
+		v := val(0)
+		for i := range table {
+			table[i] = v // a sole backend owns every slot
+		}
+		return nil
+	}
 	perms := slices.Grow(b.perms[:0], n)[:n]
 	for i := range backends {
 		h1, h2 := backends[i].hash(seedOffset), backends[i].hash(seedSkip)
@@ -98,7 +129,7 @@ func (b *Builder) Fill(table []uint32, backends []Backend) error {
 			key:  [2]uint64{h1, h2},
 			next: uint32(h1 % uint64(m)),
 			skip: uint32(h2%uint64(m-1)) + 1,
-			idx:  uint32(i),
+			idx:  val(i),
 		}
 	}
 	b.perms = perms
@@ -109,47 +140,45 @@ func (b *Builder) Fill(table []uint32, backends []Backend) error {
 		return cmp.Compare(a.key[1], b.key[1])
 	})
 
-	const empty = ^uint32(0)
-	for i := range table {
-		table[i] = empty
-	}
+	// Taken slots are tracked in a bitmap (M/8 bytes, which stays in the L1 cache where
+	// the table may not), and every slot of table is written once.
+	words := int(m+63) / 64
+	occ := slices.Grow(b.occ[:0], words)[:words]
+	clear(occ)
+	b.occ = occ
+	stop := m - b.tail // slots filled by probing; fillTail fills the rest
 	filled := uint32(0)
 	for {
 		for i := range perms {
-			if m-filled <= b.tail {
-				b.fillTail(table, perms, i)
+			if filled == stop {
+				b.fillTail(table, occ, perms, i)
 				return nil
 			}
 			p := &perms[i]
 			c, skip := p.next, p.skip
-			for table[c] != empty {
-				if c += skip; c >= m {
-					c -= m
-				}
+			for occ[c/64]&(1<<(c%64)) != 0 {
+				c = wrap(c+skip, m)
 			}
+			occ[c/64] |= 1 << (c % 64)
 			table[c] = p.idx
-			if c += skip; c >= m {
-				c -= m
-			}
-			p.next = c
-			if filled++; filled == m {
-				return nil
-			}
+			p.next = wrap(c+skip, m)
+			filled++
 		}
 	}
 }
 
-// fillTail fills the last empty slots of table, continuing the round at perms[start]:
+// fillTail fills the slots of table not taken in occ, continuing the round at perms[start]:
 // each backend in turn takes the empty slot that comes first in its permutation from its
 // next slot, which is what probing finds (every slot before it in the permutation is
 // taken), computed as the least (e - next) * skip^-1 mod M over the empty slots e.
-func (b *Builder) fillTail(table []uint32, perms []perm, start int) {
-	const empty = ^uint32(0)
+func (b *Builder) fillTail(table []uint32, occ []uint64, perms []perm, start int) {
 	m := b.m
 	es := b.empty[:0]
-	for i, x := range table {
-		if x == empty {
-			es = append(es, uint32(i))
+	for w, x := range occ {
+		for x = ^x; x != 0; x &= x - 1 {
+			if e := uint32(w*64 + bits.TrailingZeros64(x)); e < m {
+				es = append(es, e)
+			}
 		}
 	}
 	b.empty = es
@@ -163,11 +192,7 @@ func (b *Builder) fillTail(table []uint32, perms []perm, start int) {
 		}
 		best, bj := 0, uint64(m)
 		for x, e := range es {
-			d := e - p.next
-			if e < p.next {
-				d += m
-			}
-			if j := uint64(d) * uint64(p.inv) % uint64(m); j < bj {
+			if j := uint64(wrap(e+m-p.next, m)) * uint64(p.inv) % uint64(m); j < bj {
 				best, bj = x, j
 			}
 		}
@@ -177,6 +202,12 @@ func (b *Builder) fillTail(table []uint32, perms []perm, start int) {
 			return
 		}
 	}
+}
+
+// wrap returns c mod m for c < 2m < 2^31, without a branch: whether the probe wraps
+// around the table is as good as random, so a branch would be mispredicted often.
+func wrap(c, m uint32) uint32 {
+	return c - m&uint32(int32(m-1-c)>>31)
 }
 
 // inverse returns the inverse of s modulo the prime m (1 <= s < m).

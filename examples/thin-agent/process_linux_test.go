@@ -394,7 +394,7 @@ func checkIsAgent(tb testing.TB, pid int, bin string) {
 // reach ready with every service and backend programmed (the services and backends
 // metrics), be the agent binary itself, and exit 0 on SIGTERM. The sub-benchmarks set
 // the Maglev table size M: 1021, and Cilium's default 16381, whose 10,000 rows of 16381
-// slots take seconds to build and about 650 MB of kernel memory, so the smoke run skips
+// slots take seconds to build and about 1.3 GB of kernel memory, so the smoke run skips
 // it. Under -race (the smoke run too) the sizes stay: the agent binary is built without
 // the race detector, only the test's etcd that serves it runs slower.
 func BenchmarkProcess10k(b *testing.B) {
