@@ -75,11 +75,11 @@ func l4(a *kvstore.L4Addr) (l4port, bool) {
 // status.loadBalancer.ingress, its first IPv4 and its first IPv6 ingress address
 // instead, with the same ports: the datapath's reverse NAT is stateless, so a backend
 // can serve one frontend only, and the announced addresses are the ones clients outside
-// the cluster use. Backends are
-// the slices' endpoints that are ready (active) or serving while terminating
-// (terminating), with the slices' ports. global is the Service's ClusterMesh policy
-// (global.FromService); an invalid annotation makes it a local service, as Cilium reads
-// unknown values as false, and is returned as err for the caller to log.
+// the cluster use. Backends are the slices' endpoints that are ready (active) or serving
+// while terminating (terminating), with the slices' ports. global is the Service's
+// ClusterMesh policy (global.FromService); an invalid annotation makes it a local
+// service, as Cilium reads unknown values as false, and is returned as err for the
+// caller to log.
 func fromKube(svc *corev1.Service, eps []*discoveryv1.EndpointSlice, clusterID uint32, lbFrontends bool) (*svcData, error) {
 	d := &svcData{shared: true}
 	g, err := global.FromService(svc)
