@@ -165,7 +165,9 @@ type agentProc struct {
 	http   *http.Client
 }
 
-func startAgentProc(t *testing.T, bin string, ns *netns, args ...string) *agentProc {
+// startAgentProc execs the agent binary in namespace ns (ip netns exec execs it in
+// place: the child's PID is the agent's).
+func startAgentProc(t testing.TB, bin string, ns *netns, args ...string) *agentProc {
 	t.Helper()
 	p := &agentProc{logs: &syncBuffer{t: t, tag: "agent"}, exited: make(chan struct{}), http: ns.httpClient()}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", ns.name, bin}, args...)...)

@@ -211,27 +211,12 @@ sync: {timeout: 60s}
 	return p
 }
 
-// startAgent execs the agent binary in the node namespace (ip netns exec execs it in
-// place: the child's PID is the agent's) and returns it with the time of the exec.
+// startAgent starts the agent with configuration cfg in the node namespace and returns
+// it with the time just before the exec.
 func (l *procLab) startAgent(tb testing.TB, bin, cfg string) (*agentProc, time.Time) {
 	tb.Helper()
-	p := &agentProc{logs: &syncBuffer{t: tb, tag: "agent"}, exited: make(chan struct{}), http: l.node.httpClient()}
-	p.cmd = exec.Command("ip", "netns", "exec", l.node.name, bin, "-config", cfg)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	t0 := time.Now()
-	if err := p.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
-	tb.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	return p, t0
+	return startAgentProc(tb, bin, l.node, "-config", cfg), t0
 }
 
 // readyAfter polls /readyz every 5 ms until it answers 200 (failing after 90 s or when
