@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"maps"
 	"sort"
@@ -97,9 +98,11 @@ type Stats struct {
 	Cached bool
 }
 
-// entry is a held service: the revision it was accepted at and the list that last saw it.
+// entry is a held service: the revision it was accepted at, a hash of its value (with
+// the importer's seed), and the list that last saw it.
 type entry struct {
 	rev int64
+	sum uint64
 	gen uint64
 	svc *ClusterService
 }
@@ -130,9 +133,10 @@ type Importer struct {
 	rejected map[string]rejection // key -> revision already counted as rejected
 	gen      uint64               // counts lists, to tell what the last one saw
 	stats    Stats
-	lastID   uint32 // the ClusterID the held services were validated against
-	cached   bool   // whether the held services came from the cache layout
-	reset    bool   // the kvstore was found replaced: the next list replaces by value
+	lastID   uint32       // the ClusterID the held services were validated against
+	cached   bool         // whether the held services came from the cache layout
+	reset    bool         // the kvstore was found replaced: the next list replaces by value
+	seed     maphash.Seed // of the held values' hashes (entry.sum)
 
 	statePrefix, cachePrefix string // ClusterServicesPrefix and CachedServicesPrefix of cluster
 
@@ -164,6 +168,7 @@ func NewImporter(cli *clientv3.Client, cluster string, opts *ImporterOptions) *I
 		services: map[types.NamespacedName]entry{},
 		rejected: map[string]rejection{},
 		stats:    Stats{Rejected: map[string]uint64{}, Notes: map[string]uint64{}},
+		seed:     maphash.MakeSeed(),
 
 		statePrefix: ClusterServicesPrefix(cluster), cachePrefix: CachedServicesPrefix(cluster),
 	}
@@ -259,6 +264,9 @@ func (im *Importer) layoutOf(cached bool) layout {
 	return layout{ClusterServicesPrefix(im.cluster), ServicesSyncedKey(im.cluster), false}
 }
 
+// checkSamples is how many held service keys each check reads back (see checkSame).
+const checkSamples = 16
+
 // snapshot is what a list saw of the kvstore, to tell later whether it is still the same.
 type snapshot struct {
 	etcdCluster uint64 // etcd's cluster ID
@@ -310,7 +318,7 @@ func (im *Importer) session(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-check.C:
-			if err := im.checkSame(ctx, cfgKey, &snap); err != nil {
+			if err := im.checkSame(ctx, cfgKey, lay.prefix, &snap); err != nil {
 				return err
 			}
 		case wr, ok := <-svcW:
@@ -350,14 +358,43 @@ func (im *Importer) session(ctx context.Context) error {
 }
 
 // checkSame reads the cluster config key and returns errStoreReplaced when the kvstore
-// is not the one listed: another etcd cluster ID, a revision below one already seen, or a
-// config key rewritten (or gone) without the watch reporting it. A watch on a kvstore
-// that came back empty at the same address waits silently for revisions it will not
-// see again; this is what notices it. The next list then replaces everything held.
-func (im *Importer) checkSame(ctx context.Context, cfgKey string, snap *snapshot) error {
-	r, err := im.cli.Get(ctx, cfgKey)
+// is not the one listed: another etcd cluster ID, a revision below one already seen, a
+// config key rewritten (or gone) without the watch reporting it, or a held service key
+// (up to checkSamples of them, in Go's map order) whose modification revision is now
+// lower than the one it was accepted at, or the same with another value, which no write
+// to the same store can cause. A
+// watch on a kvstore that came back empty at the same address waits silently for
+// revisions it will not see again; this is what notices it, the last test also when
+// the new store was refilled past the old revision before the check ran (a
+// clustermesh-apiserver etcd on an emptyDir, restarted with the same cluster ID and
+// refilled at once). The next list then replaces everything held.
+func (im *Importer) checkSame(ctx context.Context, cfgKey, prefix string, snap *snapshot) error {
+	ops := []clientv3.Op{clientv3.OpGet(cfgKey)}
+	var held []entry
+	im.mu.RLock()
+	for nn, e := range im.services {
+		if len(held) == checkSamples {
+			break
+		}
+		ops = append(ops, clientv3.OpGet(prefix+nn.Namespace+"/"+nn.Name))
+		held = append(held, e)
+	}
+	im.mu.RUnlock()
+	tr, err := im.cli.Txn(ctx).Then(ops...).Commit()
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
+	}
+	r := tr.Responses[0].GetResponseRange()
+	lower := ""
+	for i, e := range held {
+		kvs := tr.Responses[i+1].GetResponseRange().Kvs
+		if len(kvs) != 1 {
+			continue // deleted since: the watch will say
+		}
+		if kv := kvs[0]; kv.ModRevision < e.rev || kv.ModRevision == e.rev && maphash.Bytes(im.seed, kv.Value) != e.sum {
+			lower = fmt.Sprintf("%s at revision %d, accepted at %d with another value", kv.Key, kv.ModRevision, e.rev)
+			break
+		}
 	}
 	var cfgRev int64
 	if len(r.Kvs) > 0 {
@@ -365,14 +402,16 @@ func (im *Importer) checkSame(ctx context.Context, cfgKey string, snap *snapshot
 	}
 	var why string
 	switch {
-	case r.Header.ClusterId != snap.etcdCluster:
-		why = fmt.Sprintf("etcd cluster ID %x, listed %x", r.Header.ClusterId, snap.etcdCluster)
-	case r.Header.Revision < snap.rev:
-		why = fmt.Sprintf("revision %d, already saw %d", r.Header.Revision, snap.rev)
+	case tr.Header.ClusterId != snap.etcdCluster:
+		why = fmt.Sprintf("etcd cluster ID %x, listed %x", tr.Header.ClusterId, snap.etcdCluster)
+	case tr.Header.Revision < snap.rev:
+		why = fmt.Sprintf("revision %d, already saw %d", tr.Header.Revision, snap.rev)
 	case cfgRev != snap.cfgRev:
 		why = fmt.Sprintf("cluster config at revision %d, listed at %d", cfgRev, snap.cfgRev)
+	case lower != "":
+		why = lower
 	default:
-		snap.rev = max(snap.rev, r.Header.Revision)
+		snap.rev = max(snap.rev, tr.Header.Revision)
 		return nil
 	}
 	im.mu.Lock()

@@ -3,6 +3,7 @@ package kvstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -121,8 +122,9 @@ func TestImporterFollowsKvstoremeshCache(t *testing.T) {
 }
 
 // TestImporterRelistsWhenStoreReplaced: the remote etcd comes back empty at the same
-// address (a clustermesh-apiserver etcd on an emptyDir restarted at revision 1) and is
-// refilled; the importer notices and ends equal to the new contents.
+// address (a clustermesh-apiserver etcd on an emptyDir restarted at revision 1, with the
+// same cluster ID) and is refilled; the importer notices and ends equal to the new
+// contents.
 func TestImporterRelistsWhenStoreReplaced(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -231,5 +233,67 @@ func TestImporterListIsPaged(t *testing.T) {
 	t.Logf("heap in use grew by %d MiB during the list of 84 MiB of values", grew>>20)
 	if grew > 40<<20 {
 		t.Fatalf("heap grew by %d MiB listing 60 values of 1.4 MiB in pages of 2", grew>>20)
+	}
+}
+
+// TestImporterCheckSeesRefilledStore: a kvstore replaced by one with the same etcd
+// cluster ID, refilled to the very revisions the old one had (config at 2, every service
+// in one transaction at 3), is told apart by the check alone: no revision went back and
+// the config key's revision is the same, but a held key now has another value at the
+// revision it was accepted at. (A watch resumed on such a store would wait for revision
+// 4 and never see the new values.)
+func TestImporterCheckSeesRefilledStore(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	et, cli := plainEtcd(t, dir)
+	fill := func(version int) {
+		t.Helper()
+		exp, err := NewExporter(cli, tokyo, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var svcs []*ClusterService
+		for i := range 50 {
+			svcs = append(svcs, service(tokyo, i, version))
+		}
+		retry(t, "config", func(ctx context.Context) error {
+			return exp.PutClusterConfig(ctx, Capabilities{MaxConnectedClusters: 255})
+		})
+		retry(t, "sync", func(ctx context.Context) error { _, err := exp.Sync(ctx, svcs); return err })
+	}
+	fill(1)
+	im := NewImporter(cli, "tokyo", nil)
+	lay := im.layoutOf(false)
+	cfgKey := ClusterConfigKey("tokyo")
+	r, err := cli.Get(ctx, cfgKey)
+	if err != nil || len(r.Kvs) != 1 {
+		t.Fatalf("config: %v, %v", r, err)
+	}
+	snap := snapshot{etcdCluster: r.Header.ClusterId, rev: r.Header.Revision, cfgRev: r.Kvs[0].ModRevision}
+	if err := im.list(ctx, lay, snap.rev, 0); err != nil || im.Len() != 50 {
+		t.Fatalf("list: %d held, %v", im.Len(), err)
+	}
+	if err := im.checkSame(ctx, cfgKey, lay.prefix, &snap); err != nil {
+		t.Fatalf("check of the same store: %v", err)
+	}
+
+	et.Stop()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := et.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fill(2)
+	r2, err := cli.Get(ctx, cfgKey)
+	if err != nil || len(r2.Kvs) != 1 || r2.Header.ClusterId != snap.etcdCluster || r2.Header.Revision != snap.rev || r2.Kvs[0].ModRevision != snap.cfgRev {
+		t.Fatalf("the new store is not a twin of the old one: %v, %v (old %+v)", r2, err, snap)
+	}
+	err = im.checkSame(ctx, cfgKey, lay.prefix, &snap)
+	if !errors.Is(err, errStoreReplaced) || !strings.Contains(err.Error(), "another value") {
+		t.Fatalf("check of the refilled store: %v, want errStoreReplaced for another value", err)
 	}
 }

@@ -3,6 +3,7 @@ package kvstore
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"reflect"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -183,8 +184,9 @@ func (im *Importer) put(events []Event, kv *mvccpb.KeyValue, wantID uint32, gen 
 		return events
 	}
 	delete(im.rejected, key)
+	sum := maphash.Bytes(im.seed, kv.Value)
 	if isHeld && (replace && reflect.DeepEqual(held.svc, svc) || !replace && held.rev == kv.ModRevision) {
-		im.services[nn] = entry{rev: kv.ModRevision, gen: gen, svc: held.svc}
+		im.services[nn] = entry{rev: kv.ModRevision, sum: sum, gen: gen, svc: held.svc}
 		return events // revalidated, unchanged
 	}
 	for _, n := range notes {
@@ -197,7 +199,7 @@ func (im *Importer) put(events []Event, kv *mvccpb.KeyValue, wantID uint32, gen 
 		// The service's own strings (equal to the key's parts): the key is not kept.
 		nn = types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
 	}
-	im.services[nn] = entry{rev: kv.ModRevision, gen: gen, svc: svc}
+	im.services[nn] = entry{rev: kv.ModRevision, sum: sum, gen: gen, svc: svc}
 	im.stats.Accepted++
 	return im.event(events, Event{Kind: EventUpsert, Name: nn, Service: svc, Revision: kv.ModRevision})
 }
