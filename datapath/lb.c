@@ -78,6 +78,41 @@ static __always_inline enum verdict select_backend(const struct tuple *t, struct
 	return LB_HIT;
 }
 
+// l4_check returns the checksum field of the TCP (proto IPPROTO_TCP) or UDP header at l4,
+// or 0 when the header does not fit before end.
+static __always_inline __u16 *l4_check(void *l4, void *end, __u8 proto)
+{
+	if (proto == IPPROTO_TCP)
+		return l4 + sizeof(struct tcphdr) > end ? 0 : &((struct tcphdr *)l4)->check;
+	return l4 + sizeof(struct udphdr) > end ? 0 : &((struct udphdr *)l4)->check;
+}
+
+// l4_set_port sets the destination (dnat) or source port of the TCP or UDP header at l4,
+// puts the old one in *oldport and returns the header's checksum field for the caller to
+// update; 0 when the header does not fit before end (nothing changed) or when a UDP
+// checksum is 0 (none: it stays 0).
+static __always_inline __u16 *l4_set_port(void *l4, void *end, __u8 proto, int dnat, __be16 port,
+					  __u16 *oldport)
+{
+	__u16 *check = l4_check(l4, end, proto);
+	if (!check)
+		return 0;
+	__u16 *pp = dnat ? &((__u16 *)l4)[1] : &((__u16 *)l4)[0];
+	*oldport = *pp;
+	*pp = port;
+	if (proto == IPPROTO_UDP && *check == 0)
+		return 0;
+	return check;
+}
+
+// l4_store_check stores checksum c in check; a UDP result of 0 is sent as 0xffff.
+static __always_inline void l4_store_check(__u16 *check, __u8 proto, __u16 c)
+{
+	if (proto == IPPROTO_UDP && c == 0)
+		c = 0xffff;
+	*check = c;
+}
+
 // parse fills t from an Ethernet/IPv4/TCP|UDP packet and returns the L4 offset, or -1 for
 // anything else (other protocols, IP fragments, truncated headers).
 static __always_inline int parse(void *data, void *end, struct tuple *t)
@@ -90,15 +125,9 @@ static __always_inline int parse(void *data, void *end, struct tuple *t)
 		return -1;
 	__u32 l4off = sizeof(*eth) + ip->ihl * 4;
 	__u16 *ports = data + l4off;
-	if (ip->protocol == IPPROTO_TCP) {
-		if ((void *)ports + sizeof(struct tcphdr) > end)
-			return -1;
-	} else if (ip->protocol == IPPROTO_UDP) {
-		if ((void *)ports + sizeof(struct udphdr) > end)
-			return -1;
-	} else {
+	if ((ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP) ||
+	    !l4_check(ports, end, ip->protocol))
 		return -1;
-	}
 	t->saddr = ip->saddr;
 	t->daddr = ip->daddr;
 	t->sport = ports[0];
@@ -140,27 +169,10 @@ static __always_inline void xdp_rewrite(void *data, void *end, int l4off, __u8 p
 
 	if (l4off < 0 || l4off > 80)
 		return;
-	void *l4 = data + l4off;
-	__u16 *ports = l4;
-	__u16 *check;
-	if (proto == IPPROTO_TCP) {
-		if (l4 + sizeof(struct tcphdr) > end)
-			return;
-		check = &((struct tcphdr *)l4)->check;
-	} else {
-		if (l4 + sizeof(struct udphdr) > end)
-			return;
-		check = &((struct udphdr *)l4)->check;
-	}
-	__u16 *pp = dnat ? &ports[1] : &ports[0];
-	__u16 oldport = *pp;
-	*pp = port;
-	if (proto == IPPROTO_UDP && *check == 0)
-		return;
-	__u16 c = csum_replace(*check, old, addr, oldport, port);
-	if (proto == IPPROTO_UDP && c == 0)
-		c = 0xffff;
-	*check = c;
+	__u16 oldport;
+	__u16 *check = l4_set_port(data + l4off, end, proto, dnat, port, &oldport);
+	if (check)
+		l4_store_check(check, proto, csum_replace(*check, old, addr, oldport, port));
 }
 
 #define ARP_HRD_ETHER 1
@@ -226,15 +238,9 @@ static __always_inline int parse6(void *data, void *end, struct tuple6 *t)
 		return -1;
 	__u32 l4off = sizeof(*eth) + sizeof(*ip6);
 	__u16 *ports = data + l4off;
-	if (ip6->nexthdr == IPPROTO_TCP) {
-		if ((void *)ports + sizeof(struct tcphdr) > end)
-			return -1;
-	} else if (ip6->nexthdr == IPPROTO_UDP) {
-		if ((void *)ports + sizeof(struct udphdr) > end)
-			return -1;
-	} else {
+	if ((ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP) ||
+	    !l4_check(ports, end, ip6->nexthdr))
 		return -1;
-	}
 	__builtin_memcpy(t->saddr, &ip6->saddr, 16);
 	__builtin_memcpy(t->daddr, &ip6->daddr, 16);
 	t->sport = ports[0];
@@ -312,27 +318,10 @@ static __always_inline void xdp_rewrite6(void *data, void *end, __u8 proto, int 
 	__builtin_memcpy(new, addr, 16);
 	__builtin_memcpy(ap, new, 16);
 
-	void *l4 = (void *)(ip6 + 1);
-	__u16 *ports = l4;
-	__u16 *check;
-	if (proto == IPPROTO_TCP) {
-		if (l4 + sizeof(struct tcphdr) > end)
-			return;
-		check = &((struct tcphdr *)l4)->check;
-	} else {
-		if (l4 + sizeof(struct udphdr) > end)
-			return;
-		check = &((struct udphdr *)l4)->check;
-	}
-	__u16 *pp = dnat ? &ports[1] : &ports[0];
-	__u16 oldport = *pp;
-	*pp = port;
-	if (proto == IPPROTO_UDP && *check == 0)
-		return;
-	__u16 c = csum_replace6(*check, old, new, oldport, port);
-	if (proto == IPPROTO_UDP && c == 0)
-		c = 0xffff;
-	*check = c;
+	__u16 oldport;
+	__u16 *check = l4_set_port((void *)(ip6 + 1), end, proto, dnat, port, &oldport);
+	if (check)
+		l4_store_check(check, proto, csum_replace6(*check, old, new, oldport, port));
 }
 
 #define ND_NEIGHBOR_SOLICIT 135

@@ -32,17 +32,7 @@ func packet6(src, dst netip.AddrPort, proto lb.Protocol) []byte {
 	copy(ip[8:], s[:])
 	copy(ip[24:], d[:])
 	l4 := b[offL4v6:]
-	binary.BigEndian.PutUint16(l4[0:], src.Port())
-	binary.BigEndian.PutUint16(l4[2:], dst.Port())
-	if proto == lb.TCP {
-		binary.BigEndian.PutUint32(l4[4:], 1000)
-		l4[12] = 5 << 4
-		l4[13] = 0x18 // PSH|ACK
-		binary.BigEndian.PutUint16(l4[14:], 65535)
-	} else {
-		binary.BigEndian.PutUint16(l4[4:], uint16(l4len+len(payload)))
-	}
-	copy(l4[l4len:], payload)
+	fillL4(l4, src.Port(), dst.Port(), proto, l4len, payload)
 	binary.BigEndian.PutUint16(l4[l4CsumOff(proto):], l4Checksum6(b))
 	return b
 }

@@ -38,8 +38,20 @@ func packet(src, dst netip.AddrPort, proto lb.Protocol, udpNoCsum bool) []byte {
 	copy(ip[12:], s[:])
 	copy(ip[16:], d[:])
 	l4 := b[offL4:]
-	binary.BigEndian.PutUint16(l4[0:], src.Port())
-	binary.BigEndian.PutUint16(l4[2:], dst.Port())
+	fillL4(l4, src.Port(), dst.Port(), proto, l4len, payload)
+	binary.BigEndian.PutUint16(ip[10:], ipChecksum(ip[:ipHLen]))
+	if proto == lb.UDP && udpNoCsum {
+		return b
+	}
+	binary.BigEndian.PutUint16(l4[l4CsumOff(proto):], l4Checksum(b))
+	return b
+}
+
+// fillL4 writes a TCP (PSH|ACK, sequence 1000) or UDP header of l4len bytes and payload
+// into l4, checksum left 0.
+func fillL4(l4 []byte, sport, dport uint16, proto lb.Protocol, l4len int, payload []byte) {
+	binary.BigEndian.PutUint16(l4[0:], sport)
+	binary.BigEndian.PutUint16(l4[2:], dport)
 	if proto == lb.TCP {
 		binary.BigEndian.PutUint32(l4[4:], 1000)
 		l4[12] = 5 << 4
@@ -49,12 +61,6 @@ func packet(src, dst netip.AddrPort, proto lb.Protocol, udpNoCsum bool) []byte {
 		binary.BigEndian.PutUint16(l4[4:], uint16(l4len+len(payload)))
 	}
 	copy(l4[l4len:], payload)
-	binary.BigEndian.PutUint16(ip[10:], ipChecksum(ip[:ipHLen]))
-	if proto == lb.UDP && udpNoCsum {
-		return b
-	}
-	binary.BigEndian.PutUint16(l4[l4CsumOff(proto):], l4Checksum(b))
-	return b
 }
 
 func l4CsumOff(proto lb.Protocol) int {

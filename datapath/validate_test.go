@@ -42,21 +42,7 @@ func TestValidateRefusesReservedAddresses(t *testing.T) {
 			if tc.be != "" {
 				s.Backends = append(s.Backends, be(tc.be))
 			}
-			err := s.Validate()
-			if tc.wantIn == nil {
-				if err != nil {
-					t.Fatalf("Validate = %v, want nil", err)
-				}
-				return
-			}
-			if !errors.Is(err, ErrUnsupported) {
-				t.Fatalf("Validate = %v, want ErrUnsupported", err)
-			}
-			for _, w := range tc.wantIn {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not name %q", err, w)
-				}
-			}
+			checkValidate(t, &s, tc.wantIn)
 		})
 	}
 }
@@ -90,22 +76,29 @@ func TestValidateIPv6(t *testing.T) {
 			if tc.be != "" {
 				s.Backends = append(s.Backends, lb.SelectedBackend{Backend: lb.Backend{Addr: netip.MustParseAddrPort(tc.be), Protocol: lb.TCP}})
 			}
-			err := s.Validate()
-			if tc.wantIn == nil {
-				if err != nil {
-					t.Fatalf("Validate = %v, want nil", err)
-				}
-				return
-			}
-			if !errors.Is(err, ErrUnsupported) {
-				t.Fatalf("Validate = %v, want ErrUnsupported", err)
-			}
-			for _, w := range tc.wantIn {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not name %q", err, w)
-				}
-			}
+			checkValidate(t, &s, tc.wantIn)
 		})
+	}
+}
+
+// checkValidate fails t unless s.Validate accepts s (wantIn nil) or refuses it with
+// ErrUnsupported and an error naming every string in wantIn.
+func checkValidate(t *testing.T, s *Service, wantIn []string) {
+	t.Helper()
+	err := s.Validate()
+	if wantIn == nil {
+		if err != nil {
+			t.Fatalf("Validate = %v, want nil", err)
+		}
+		return
+	}
+	if !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("Validate = %v, want ErrUnsupported", err)
+	}
+	for _, w := range wantIn {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not name %q", err, w)
+		}
 	}
 }
 

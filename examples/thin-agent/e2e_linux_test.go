@@ -216,27 +216,8 @@ func (p *agentProc) get(path string) (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
-// waitReady waits for /readyz to answer 200.
-func (p *agentProc) waitReady(t *testing.T) time.Duration {
-	t.Helper()
-	t0 := time.Now()
-	deadline := t0.Add(90 * time.Second)
-	for {
-		code, body, err := p.get("/readyz")
-		if err == nil && code == http.StatusOK {
-			return time.Since(t0)
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("agent exited before ready: %v\n%s", p.err, p.logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("agent not ready after 90 s (last: %d %q %v)\n%s", code, body, err, p.logs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// waitReady waits for /readyz to answer 200 and returns how long that took.
+func (p *agentProc) waitReady(t testing.TB) time.Duration { return readyAfter(t, p, time.Now()) }
 
 // stop sends SIGTERM and returns the exit code.
 func (p *agentProc) stop(t *testing.T) int {

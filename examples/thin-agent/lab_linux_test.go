@@ -146,6 +146,22 @@ func (n *netns) forward(t testing.TB, target string) string {
 // "<name> <client address>" and then an echo of whatever it sends.
 func (n *netns) backendServer(t testing.TB, name string, addr netip.AddrPort) {
 	t.Helper()
+	n.serve(t, addr, func(c net.Conn) {
+		fmt.Fprintf(c, "%s %s\n", name, c.RemoteAddr())
+		io.Copy(c, c)
+	})
+}
+
+// echoServer listens on addr inside the namespace and echoes every connection's bytes.
+func (n *netns) echoServer(t testing.TB, addr netip.AddrPort) {
+	t.Helper()
+	n.serve(t, addr, func(c net.Conn) { io.Copy(c, c) })
+}
+
+// serve listens on addr inside the namespace until the test ends and runs handle on each
+// connection, closing it afterwards.
+func (n *netns) serve(t testing.TB, addr netip.AddrPort, handle func(net.Conn)) {
+	t.Helper()
 	var ln net.Listener
 	if err := n.do(func() (err error) { ln, err = net.Listen("tcp", addr.String()); return err }); err != nil {
 		t.Fatal(err)
@@ -159,8 +175,7 @@ func (n *netns) backendServer(t testing.TB, name string, addr netip.AddrPort) {
 			}
 			go func() {
 				defer c.Close()
-				fmt.Fprintf(c, "%s %s\n", name, c.RemoteAddr())
-				io.Copy(c, c)
+				handle(c)
 			}()
 		}
 	}()

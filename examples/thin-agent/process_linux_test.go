@@ -133,28 +133,6 @@ func newProcLab(tb testing.TB) *procLab {
 	return l
 }
 
-// echoServer listens on addr inside the namespace and echoes every connection's bytes.
-func (n *netns) echoServer(tb testing.TB, addr netip.AddrPort) {
-	tb.Helper()
-	var ln net.Listener
-	if err := n.do(func() (err error) { ln, err = net.Listen("tcp", addr.String()); return err }); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
-}
-
 // export writes n services into hk's kvstore and marks it synced: svc-0 .. svc-<n-1> in
 // namespaces ns-0 .. ns-49, frontend 10.100.<i/250>.<i%250+1>:80/TCP with backends at
 // the same host part in 10.101, 10.102 and 10.103 (port 8080; nothing answers there).
