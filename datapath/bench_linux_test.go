@@ -178,23 +178,27 @@ func rawFor(b *testing.B, set []Service) *rawWrites {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := int(d.opts.MaglevTableSize)
-	chunk := max(1, min(len(pl.rows), rowBatchBytes/(4*m)))
+	// The rows as Sync writes them: rowN elements of rowPer slots each.
+	m, per, n := int(d.opts.MaglevTableSize), int(d.rowPer), int(d.rowN)
+	stride := per * n
+	chunk := max(1, min(len(pl.rows), rowBatchBytes/(4*stride)))
 	r := &rawWrites{pl: pl}
 	for start := 0; start < len(pl.rows); start += chunk {
 		rows := pl.rows[start:min(start+chunk, len(pl.rows))]
-		v := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(m, reflect.TypeFor[uint32]())), len(rows), len(rows))
-		buf := unsafe.Slice((*uint32)(v.UnsafePointer()), len(rows)*m)
-		keys := make([]uint32, len(rows))
+		v := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(per, reflect.TypeFor[uint32]())), len(rows)*n, len(rows)*n)
+		buf := unsafe.Slice((*uint32)(v.UnsafePointer()), len(rows)*stride)
+		keys := make([]uint32, 0, len(rows)*n)
 		for j, row := range rows {
-			t := buf[j*m : (j+1)*m]
+			t := buf[j*stride : j*stride+m]
 			if err := d.maglev.Fill(t, row.cand); err != nil {
 				b.Fatal(err)
 			}
 			for x := range t {
 				t[x] = row.ids[t[x]]
 			}
-			keys[j] = row.id
+			for c := range n {
+				keys = append(keys, row.id*uint32(n)+uint32(c))
+			}
 		}
 		r.rowKeys, r.rowVals = append(r.rowKeys, keys), append(r.rowVals, v.Interface())
 	}

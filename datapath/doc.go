@@ -134,9 +134,13 @@
 //     cik_lb_maglev; IPv6 backends take theirs from the IPv4 backends' ID space, so an ID
 //     is in use in at most one of the two backend arrays. MaxServices and MaxBackends
 //     count both families together.
-//   - cik_lb_maglev, keyed by service ID uint32. Value: M backend IDs (uint32 each, 4*M
-//     bytes). An array of MaxServices+1 rows when that fits in MaglevArrayLimit, else a
-//     hash allocating rows on demand.
+//   - cik_lb_maglev: each service's row of M backend IDs (uint32) cut into
+//     n = ceil(M/1008) elements of per = ceil(M/n) IDs (value 4*per bytes; the slots
+//     past M in the last element are unused); element c of service ID id has key
+//     id*n + c (uint32). An array of (MaxServices+1)*n elements when that fits in
+//     MaglevArrayLimit, else a hash allocating elements on demand. A map of whole rows
+//     pinned by an earlier version (value 4*M bytes) is unpinned by Load and its rows
+//     are written again by the next Sync.
 //   - cik_egress_v4, LPM trie, Options.MaxEgress entries. Key (12 bytes): prefix length
 //     uint32 = 32 + destination prefix bits; source IPv4 (4, network order, matched as a
 //     /32); destination IPv4 (4, network order, masked). Value (8 bytes): egress IP,

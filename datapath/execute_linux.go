@@ -119,7 +119,7 @@ func (d *Datapath) deletes(pl *plan, s *SyncStats) error {
 	}
 	rowDel := keysOf(pl.rowDel)
 	if !d.maglevArray {
-		if err := batchDelete(d.objs.CikLbMaglev, "Maglev", rowDel, &s.Syscalls); err != nil {
+		if err := batchDelete(d.objs.CikLbMaglev, "Maglev", d.rowKeys(rowDel), &s.Syscalls); err != nil {
 			return err
 		}
 	}

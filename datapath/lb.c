@@ -23,6 +23,10 @@ char __license[] SEC("license") = "Dual MIT/GPL";
 
 // Maglev table size M (a prime); set by the Go loader.
 volatile const __u32 maglev_m = 16381;
+// A service's Maglev row is stored as maglev_chunks elements of cik_lb_maglev holding
+// maglev_chunk slots each (maglev_chunk * maglev_chunks >= M); set by the Go loader.
+volatile const __u32 maglev_chunk = 964;
+volatile const __u32 maglev_chunks = 17;
 
 // Flow hash seed; the Go function FlowHash uses the same value.
 #define FLOW_SEED 0x9e3779b97f4a7c15ULL
@@ -53,6 +57,25 @@ static __always_inline __u64 flow_hash(const struct tuple *t)
 	return mix64(a ^ mix64(b ^ FLOW_SEED));
 }
 
+// maglev_pick sets *be_id to the backend ID in the slot of service id's Maglev row that
+// flow hash h selects, and returns 0; -1 when the row is missing.
+static __always_inline int maglev_pick(__u32 id, __u64 h, __u32 *be_id)
+{
+	// Slot = low 32 hash bits scaled to [0, M) by a multiply and shift (no division).
+	__u32 m = maglev_m, per = maglev_chunk;
+	__u32 idx = ((h & 0xffffffff) * m) >> 32;
+	if (idx >= m || per == 0)
+		return -1;
+	__u32 c = idx / per;
+	__u32 off = idx - c * per;
+	__u32 key = id * maglev_chunks + c;
+	__u32 *row = bpf_map_lookup_elem(&cik_lb_maglev, &key);
+	if (!row || off >= per)
+		return -1;
+	*be_id = row[off];
+	return 0;
+}
+
 static __always_inline enum verdict select_backend(const struct tuple *t, struct backend **out)
 {
 	struct svc_key k = {.vip = t->daddr, .port = t->dport, .proto = t->proto};
@@ -61,16 +84,9 @@ static __always_inline enum verdict select_backend(const struct tuple *t, struct
 		return LB_MISS;
 	if (s->count == 0)
 		return LB_DROP;
-	__u32 id = s->id;
-	__u32 *row = bpf_map_lookup_elem(&cik_lb_maglev, &id);
-	if (!row)
+	__u32 be_id;
+	if (maglev_pick(s->id, flow_hash(t), &be_id))
 		return LB_DROP;
-	// Slot = low 32 hash bits scaled to [0, M) by a multiply and shift (no division).
-	__u32 m = maglev_m;
-	__u32 idx = ((flow_hash(t) & 0xffffffff) * m) >> 32;
-	if (idx >= m)
-		return LB_DROP;
-	__u32 be_id = row[idx];
 	struct backend *be = bpf_map_lookup_elem(&cik_lb_backend, &be_id);
 	if (!be || !be->addr)
 		return LB_DROP;
@@ -276,15 +292,9 @@ static __always_inline enum verdict select_backend6(const struct tuple6 *t, stru
 		return LB_MISS;
 	if (s->count == 0)
 		return LB_DROP;
-	__u32 id = s->id;
-	__u32 *row = bpf_map_lookup_elem(&cik_lb_maglev, &id);
-	if (!row)
+	__u32 be_id;
+	if (maglev_pick(s->id, flow_hash6(t), &be_id))
 		return LB_DROP;
-	__u32 m = maglev_m;
-	__u32 idx = ((flow_hash6(t) & 0xffffffff) * m) >> 32;
-	if (idx >= m)
-		return LB_DROP;
-	__u32 be_id = row[idx];
 	struct backend6 *be = bpf_map_lookup_elem(&cik_lb_backend6, &be_id);
 	if (!be || !(be->addr[0] | be->addr[1] | be->addr[2] | be->addr[3]))
 		return LB_DROP;

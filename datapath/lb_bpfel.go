@@ -188,7 +188,9 @@ type lbMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type lbVariableSpecs struct {
-	MaglevM *ebpf.VariableSpec `ebpf:"maglev_m"`
+	MaglevChunk  *ebpf.VariableSpec `ebpf:"maglev_chunk"`
+	MaglevChunks *ebpf.VariableSpec `ebpf:"maglev_chunks"`
+	MaglevM      *ebpf.VariableSpec `ebpf:"maglev_m"`
 }
 
 // lbObjects contains all objects after they have been loaded into the kernel.
@@ -242,7 +244,9 @@ func (m *lbMaps) Close() error {
 //
 // It can be passed to loadLbObjects or ebpf.CollectionSpec.LoadAndAssign.
 type lbVariables struct {
-	MaglevM *ebpf.Variable `ebpf:"maglev_m"`
+	MaglevChunk  *ebpf.Variable `ebpf:"maglev_chunk"`
+	MaglevChunks *ebpf.Variable `ebpf:"maglev_chunks"`
+	MaglevM      *ebpf.Variable `ebpf:"maglev_m"`
 }
 
 // lbPrograms contains all programs after they have been loaded into the kernel.

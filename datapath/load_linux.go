@@ -3,6 +3,8 @@ package datapath
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -39,14 +41,15 @@ func Load(opts *Options) (*Datapath, error) {
 	}
 	ms.CikLbSvc.MaxEntries = o.MaxServices
 	ms.CikLbSvc6.MaxEntries = o.MaxServices
-	ms.CikLbMaglev.MaxEntries = o.MaxServices
-	ms.CikLbMaglev.ValueSize = 4 * o.MaglevTableSize
-	ms.CikLbMaglev.Value = &btf.Array{Index: ms.CikLbMaglev.Value, Type: ms.CikLbMaglev.Value, Nelems: o.MaglevTableSize}
+	per, n := rowShape(o.MaglevTableSize)
+	ms.CikLbMaglev.MaxEntries = o.MaxServices * n
+	ms.CikLbMaglev.ValueSize = 4 * per
+	ms.CikLbMaglev.Value = &btf.Array{Index: ms.CikLbMaglev.Value, Type: ms.CikLbMaglev.Value, Nelems: per}
 	maglevArray := maglevFitsArray(&o)
 	if maglevArray {
 		ms.CikLbMaglev.Type = ebpf.Array
 		ms.CikLbMaglev.Flags = 0
-		ms.CikLbMaglev.MaxEntries = o.MaxServices + 1 // service ID 0 is never used
+		ms.CikLbMaglev.MaxEntries = (o.MaxServices + 1) * n // service ID 0 is never used
 	}
 	ms.CikLbBackend.MaxEntries = o.MaxBackends + 1 // ID 0 is never used
 	ms.CikLbRevnat.MaxEntries = o.MaxBackends
@@ -55,8 +58,13 @@ func Load(opts *Options) (*Datapath, error) {
 	ms.CikEgressV4.MaxEntries = o.MaxEgress
 	ms.CikL2respV4.MaxEntries = o.MaxL2Responders
 	ms.CikL2respV6.MaxEntries = o.MaxL2Responders
-	if err := spec.Variables["maglev_m"].Set(o.MaglevTableSize); err != nil {
-		return nil, fmt.Errorf("datapath: set maglev_m = %d: %w", o.MaglevTableSize, err)
+	for _, v := range []struct {
+		name string
+		val  uint32
+	}{{"maglev_m", o.MaglevTableSize}, {"maglev_chunk", per}, {"maglev_chunks", n}} {
+		if err := spec.Variables[v.name].Set(v.val); err != nil {
+			return nil, fmt.Errorf("datapath: set %s = %d: %w", v.name, v.val, err)
+		}
 	}
 	copts := &ebpf.CollectionOptions{Maps: ebpf.MapOptions{PinPath: o.PinDir}}
 	if o.PinDir == "" {
@@ -64,7 +72,11 @@ func Load(opts *Options) (*Datapath, error) {
 			m.Pinning = ebpf.PinNone
 		}
 	}
-	d := &Datapath{opts: o, maglevArray: maglevArray}
+	d := &Datapath{opts: o, maglevArray: maglevArray, rowPer: per, rowN: n}
+	freshRows, err := prepareRowPin(o.PinDir, o.MaglevTableSize, n)
+	if err != nil {
+		return nil, err
+	}
 	if err := spec.LoadAndAssign(&d.objs, copts); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
@@ -81,7 +93,43 @@ func Load(opts *Options) (*Datapath, error) {
 		d.Close()
 		return nil, err
 	}
+	if freshRows {
+		// The services read back have no rows in the new Maglev map: forget their
+		// fingerprints so that the next Sync writes every row (and the services).
+		for _, rec := range d.st.svcs {
+			rec.val.Fingerprint = 0
+		}
+	}
 	return d, nil
+}
+
+// prepareRowPin looks at the Maglev map pinned in pinDir before Load creates or reuses
+// it, and reports whether Load starts with an empty Maglev map: none is pinned, or the
+// pinned one holds whole rows of M slots (the layout before rows were cut into n > 1
+// elements; it is unpinned, so that Load creates the new one, and stays in use by the
+// programs attached until they are replaced). Any other pinned map is left for Load to
+// reuse or refuse.
+func prepareRowPin(pinDir string, m, n uint32) (bool, error) {
+	if pinDir == "" {
+		return false, nil // nothing was read back
+	}
+	path := filepath.Join(pinDir, "cik_lb_maglev")
+	old, err := ebpf.LoadPinnedMap(path, &ebpf.LoadPinOptions{ReadOnly: true})
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("datapath: open pinned Maglev map %s: %w", path, err)
+	}
+	whole := n > 1 && old.KeySize() == 4 && old.ValueSize() == 4*m
+	old.Close()
+	if !whole {
+		return false, nil
+	}
+	if err := os.Remove(path); err != nil {
+		return false, fmt.Errorf("datapath: unpin Maglev map of whole rows %s: %w", path, err)
+	}
+	return true, nil
 }
 
 // loadEgressGateway loads egressgw.c's programs and maps, handing them lb.c's egress map.

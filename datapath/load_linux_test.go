@@ -32,8 +32,12 @@ func TestLoadEveryProgram(t *testing.T) {
 				t.Errorf("M=%d: %s program not loaded", m, name)
 			}
 		}
-		if got := d.objs.CikLbMaglev.ValueSize(); got != 4*m {
-			t.Errorf("Maglev value size = %d, want %d", got, 4*m)
+		// A row is ceil(M/1008) elements of at most 1008 slots, together at least M.
+		n := (m + 1007) / 1008
+		per := d.objs.CikLbMaglev.ValueSize() / 4
+		if d.rowN != n || d.rowPer != per || per > 1008 || per*n < m || per*(n-1) >= m {
+			t.Errorf("M=%d: Maglev rows of %d elements of %d slots (map value %d bytes), want %d elements of at least %d",
+				m, d.rowN, d.rowPer, 4*per, n, (m+n-1)/n)
 		}
 	}
 }

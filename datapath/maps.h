@@ -130,9 +130,11 @@ struct {
 	__uint(pinning, CIK_PIN_BY_NAME);
 } cik_lb_revnat SEC(".maps");
 
-// One row of maglev_m backend IDs per service ID. The Go loader sets the value size to
-// 4 * maglev_m and, when the rows fit in a preallocated array, turns this hash into an
-// array indexed by service ID.
+// Maglev rows: service ID id's row of maglev_m backend IDs is cut into maglev_chunks
+// elements of maglev_chunk IDs, element c at key id * maglev_chunks + c (an element of at
+// most 1008 IDs is one 4 KiB kernel allocation, where a whole row of 16381 would be a
+// 128 KiB one). The Go loader sets the value size to 4 * maglev_chunk and, when the rows
+// fit in a preallocated array, turns this hash into an array.
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);

@@ -30,12 +30,13 @@ type Options struct {
 	PinDir string
 	// MaglevTableSize is M, the number of slots in each service's Maglev table: a prime
 	// in [maglev.MinSize, maglev.MaxSize] = [3, 131071]. Zero means maglev.DefaultSize
-	// (16381). Kernel memory for Maglev tables: when the rows fit in MaglevArrayLimit the
-	// map is a preallocated array of 4*M bytes per service whether or not it has a
-	// backend; otherwise a hash in which each row of a service with a backend is one
-	// kernel allocation of 4*M+72 bytes rounded up to a power of two (128 KiB at 16381:
-	// about 8*M for Cilium's sizes, which sit just under a power of two; M = 16363 fits
-	// 64 KiB and halves both the memory and the time of writing new rows).
+	// (16381). A row is stored as ceil(M/1008) map elements of equal size (17 of 964
+	// slots at 16381). Kernel memory for Maglev tables: when the rows fit in
+	// MaglevArrayLimit the map is a preallocated array of about 4*M bytes per service
+	// whether or not it has a backend; otherwise a hash in which each element of a row of
+	// a service with a backend is one kernel allocation of 4*M/n+64 bytes rounded up to
+	// the allocator's size class (68 KiB per row at 16381, 8 KiB at 1021, 2 KiB at 251).
+	// MaxServices times the elements of a row must be at most 2^26.
 	MaglevTableSize uint32
 	// MaxServices is the number of frontends the maps hold, IPv4 and IPv6 together, in
 	// [1, 1<<24]. Zero means DefaultMaxServices.
@@ -88,8 +89,19 @@ func (o *Options) withDefaults() (Options, error) {
 			return r, fmt.Errorf("%w: %s = %d, want at most %d", ErrInvalidOptions, f.name, f.v, 1<<24)
 		}
 	}
+	// The Maglev map holds MaxServices rows of n elements each (see rowShape); the
+	// kernel refuses a hash of more than 2^31 entries, and already 2^28 buckets cost
+	// 4 GiB.
+	if _, n := rowShape(r.MaglevTableSize); uint64(r.MaxServices)*uint64(n) > maxRowElems {
+		return r, fmt.Errorf("%w: MaxServices = %d with MaglevTableSize = %d needs %d Maglev map entries (%d per row), want at most %d",
+			ErrInvalidOptions, r.MaxServices, r.MaglevTableSize, uint64(r.MaxServices)*uint64(n), n, maxRowElems)
+	}
 	if r.MaxEgressConnections < 2 {
 		return r, fmt.Errorf("%w: MaxEgressConnections = %d, want at least 2 (one flow)", ErrInvalidOptions, r.MaxEgressConnections)
 	}
 	return r, nil
 }
+
+// maxRowElems is the most elements the Maglev map may have (MaxServices times the
+// elements of a row).
+const maxRowElems = 1 << 26

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/ciliumkit/ciliumkit/egress"
 	"github.com/ciliumkit/ciliumkit/mesh/lb"
 	"golang.org/x/sys/unix"
@@ -105,5 +107,89 @@ func TestPinnedMapsSurviveReopen(t *testing.T) {
 		t.Fatal("Load with a different Maglev size reused the pinned maps")
 	} else if errors.Is(err, ErrInvalidOptions) {
 		t.Fatalf("unexpected error kind: %v", err)
+	}
+}
+
+// TestPinnedRowsOfEarlierLayout reopens a pin directory whose Maglev map holds whole rows
+// of M slots (the layout before rows were cut into elements): Load unpins it, and the next
+// Sync writes every row again, which send flows where they went before.
+func TestPinnedRowsOfEarlierLayout(t *testing.T) {
+	load(t, nil) // skip or fail early when unprivileged
+	dir := bpffs(t)
+	const m = 1021 // two elements per row
+	opts := &Options{PinDir: dir, MaglevTableSize: m, MaxServices: 64, MaxBackends: 256}
+	d1, err := Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := services(20)
+	if _, err := d1.Sync(set); err != nil {
+		t.Fatal(err)
+	}
+	client := netip.MustParseAddrPort(clientIP + ":40000")
+	in := packet(client, set[3].Frontend.Addr, lb.TCP, false)
+	_, out1 := run(t, d1.XDPProgram(), in)
+	before, err := d1.Service(set[3].Frontend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ := d1.objs.CikLbMaglev.Type()
+	if err := d1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Put a map of whole rows (key: service ID, value: M backend IDs) in its place.
+	path := filepath.Join(dir, "cik_lb_maglev")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	old, err := ebpf.NewMap(&ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: 4 * m, MaxEntries: 65})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Pin(path); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	d2, err := Load(opts)
+	if err != nil {
+		t.Fatalf("Load over a Maglev map of whole rows: %v", err)
+	}
+	defer d2.Close()
+	if info, err := d2.objs.CikLbMaglev.Info(); err != nil || d2.objs.CikLbMaglev.ValueSize() == 4*m {
+		t.Fatalf("Maglev map after Load: %+v, %v", info, err)
+	}
+	st, err := d2.Sync(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.MaglevWritten != len(set) {
+		t.Fatalf("Sync after Load over whole rows wrote %d rows, want %d", st.MaglevWritten, len(set))
+	}
+	after, err := d2.Service(set[3].Frontend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Table) != len(before.Table) || after.ID != before.ID {
+		t.Fatalf("after reopen %+v, before %+v", after, before)
+	}
+	for i := range before.Table {
+		if after.Table[i] != before.Table[i] {
+			t.Fatalf("Maglev slot %d: %v after reopen, %v before", i, after.Table[i], before.Table[i])
+		}
+	}
+	_, out2 := run(t, d2.XDPProgram(), in)
+	if _, dst1, _ := flowOf(out1); func() bool { _, dst2, _ := flowOf(out2); return dst1 != dst2 }() {
+		t.Fatalf("flow went to a different backend after the rows were rewritten")
+	}
+	// The new map is pinned: the next Load reuses it and the same set writes nothing.
+	d2.Close()
+	d3, err := Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d3.Close()
+	if st, err := d3.Sync(set); err != nil || st.Counts() != (SyncStats{}) {
+		t.Fatalf("sync after the second reopen wrote %+v, %v", st, err)
 	}
 }

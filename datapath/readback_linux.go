@@ -70,8 +70,8 @@ func (d *Datapath) Service(fe lb.Frontend) (ServiceEntry, error) {
 	if v.Count == 0 {
 		return e, nil
 	}
-	rowIDs := make([]uint32, d.opts.MaglevTableSize)
-	if err := d.objs.CikLbMaglev.Lookup(v.Id, rowIDs); err != nil {
+	rowIDs, err := d.readRow(v.Id)
+	if err != nil {
 		return e, fmt.Errorf("%w: frontend %v: look up Maglev row %d: %w", ErrMap, fe, v.Id, err)
 	}
 	addrs := map[uint32]netip.AddrPort{}

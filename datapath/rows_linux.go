@@ -12,11 +12,13 @@ import (
 	"github.com/ciliumkit/ciliumkit/datapath/maglev"
 )
 
-// rowBatch is a buffer of Maglev rows for one batch syscall.
+// rowBatch is a buffer of Maglev rows for one batch syscall: rows rows of rowN map
+// elements each, the keys of their elements in keys.
 type rowBatch struct {
 	keys []uint32
-	vals reflect.Value // []([M]uint32) over buf
+	vals reflect.Value // []([rowPer]uint32) over buf
 	buf  []uint32
+	rows int
 	err  error
 }
 
@@ -51,18 +53,21 @@ func (d *Datapath) startRows(rows []row) *rowWriter {
 		return w
 	}
 	m := int(d.opts.MaglevTableSize)
-	chunk := max(1, min(len(rows), rowBatchBytes/(4*m)))
+	per, n := int(d.rowPer), int(d.rowN)
+	stride := per * n // a row's slots in a batch buffer, its unused tail included
+	chunk := max(1, min(len(rows), rowBatchBytes/(4*stride)))
 	chunks := (len(rows) + chunk - 1) / chunk
 	workers := min(runtime.GOMAXPROCS(0), chunks)
 	w.writers = min(workers, rowWriters)
 	// Buffers let the fillers get up to about 32 MiB ahead of the writes.
-	nbuf := min(chunks, workers+w.writers+max(1, (32<<20)/(4*m*chunk)))
+	nbuf := min(chunks, workers+w.writers+max(1, (32<<20)/(4*stride*chunk)))
 	w.full, w.free = make(chan *rowBatch, nbuf), make(chan *rowBatch, nbuf)
 	for range nbuf {
-		// The batch API wants one value per key: a slice of [M]uint32, built by
-		// reflection since M is known at run time, filled through a flat []uint32 view.
-		v := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(m, reflect.TypeFor[uint32]())), chunk, chunk)
-		w.free <- &rowBatch{keys: make([]uint32, 0, chunk), vals: v, buf: unsafe.Slice((*uint32)(v.UnsafePointer()), chunk*m)}
+		// The batch API wants one value per key: a slice of [rowPer]uint32, built by
+		// reflection since the size is known at run time, filled through a flat
+		// []uint32 view. A row's unused tail slots are never written and stay 0.
+		v := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(per, reflect.TypeFor[uint32]())), chunk*n, chunk*n)
+		w.free <- &rowBatch{keys: make([]uint32, 0, chunk*n), vals: v, buf: unsafe.Slice((*uint32)(v.UnsafePointer()), chunk*stride)}
 	}
 	var next atomic.Int64
 	for i := range workers {
@@ -84,16 +89,19 @@ func (d *Datapath) startRows(rows []row) *rowWriter {
 				case <-w.done:
 					return
 				}
-				rb.keys, rb.err = rb.keys[:0], nil
+				rb.keys, rb.rows, rb.err = rb.keys[:0], 0, nil
 				for j, r := range rows[start:min(start+chunk, len(rows))] {
 					// Slots get the backend IDs directly.
-					if err := g.FillValues(rb.buf[j*m:(j+1)*m], r.cand, r.ids); err != nil {
+					if err := g.FillValues(rb.buf[j*stride:j*stride+m], r.cand, r.ids); err != nil {
 						rb.err = fmt.Errorf("service ID %d: %w", r.id, err)
 						break
 					}
-					rb.keys = append(rb.keys, r.id)
+					for c := range uint32(n) {
+						rb.keys = append(rb.keys, r.id*uint32(n)+c)
+					}
+					rb.rows++
 				}
-				w.d.rowsFilled.Add(int64(len(rb.keys)))
+				w.d.rowsFilled.Add(int64(rb.rows))
 				w.full <- rb // full has room for every buffer
 			}
 		}()
@@ -134,7 +142,7 @@ func (w *rowWriter) write(syscalls *int) (int, time.Duration, error) {
 					failed.Store(true)
 					return
 				}
-				written.Add(int64(len(rb.keys)))
+				written.Add(int64(rb.rows))
 				w.free <- rb
 			}
 		})
@@ -160,4 +168,30 @@ func (w *rowWriter) stop() {
 	default:
 		close(w.done)
 	}
+}
+
+// rowKeys returns the keys of the Maglev map elements of the rows of service IDs ids.
+func (d *Datapath) rowKeys(ids []uint32) []uint32 {
+	if d.rowN == 1 {
+		return ids
+	}
+	keys := make([]uint32, 0, len(ids)*int(d.rowN))
+	for _, id := range ids {
+		for c := range d.rowN {
+			keys = append(keys, id*d.rowN+c)
+		}
+	}
+	return keys
+}
+
+// readRow reads service ID id's Maglev row of M backend IDs.
+func (d *Datapath) readRow(id uint32) ([]uint32, error) {
+	m, per := int(d.opts.MaglevTableSize), int(d.rowPer)
+	ids := make([]uint32, per*int(d.rowN))
+	for c := range int(d.rowN) {
+		if err := d.objs.CikLbMaglev.Lookup(id*d.rowN+uint32(c), ids[c*per:(c+1)*per]); err != nil {
+			return nil, fmt.Errorf("element %d of %d: %w", c, d.rowN, err)
+		}
+	}
+	return ids[:m], nil
 }

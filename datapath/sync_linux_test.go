@@ -277,8 +277,10 @@ func TestMaglevHashVariant(t *testing.T) {
 		t.Fatalf("removal: %+v, want %+v", st, want)
 	}
 	var row []uint32
-	if err := d.objs.CikLbMaglev.Lookup(e.ID, &row); !errors.Is(err, ebpf.ErrKeyNotExist) {
-		t.Fatalf("Maglev row %d still there: %v", e.ID, err)
+	for c := range d.rowN {
+		if err := d.objs.CikLbMaglev.Lookup(e.ID*d.rowN+c, &row); !errors.Is(err, ebpf.ErrKeyNotExist) {
+			t.Fatalf("element %d of Maglev row %d still there: %v", c, e.ID, err)
+		}
 	}
 }
 
