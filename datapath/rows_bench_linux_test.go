@@ -78,8 +78,11 @@ const fitM = 16363
 // the deferred freeing of earlier maps move it too). Before each new map it waits
 // rowsPause (not in a smoke run).
 //
-// Layouts: hash is a BPF hash with BPF_F_NO_PREALLOC of 16384 entries (the Maglev map
-// when the rows do not fit in MaglevArrayLimit); hash-prealloc the same, preallocated;
+// Layouts: hash-elements is the Maglev map when the rows do not fit in
+// MaglevArrayLimit: a BPF hash with BPF_F_NO_PREALLOC holding each row as rowShape's
+// elements (17 of 964 slots at M=16381), written in 4 MiB batches by two goroutines;
+// hash is a BPF hash with BPF_F_NO_PREALLOC of 16384 whole rows (the Maglev map before
+// rows were cut into elements); hash-prealloc the same, preallocated;
 // array an array of 16385 entries (~1 GiB at M=16381); array-mmap the same with
 // BPF_F_MMAPABLE, its rows
 // written through a shared mapping (no syscall, no copy through the kernel);
@@ -210,11 +213,38 @@ func BenchmarkMaglevRowsKernel(b *testing.B) {
 				copy(mem[(i+1)*stride:(i+1)*stride+vs], raw[j*vs:(j+1)*vs])
 			}
 		}
+		// The Maglev map's layout: each row as rowShape's n elements of per slots,
+		// written in 4 MiB batches from two goroutines.
+		per, nel := rowShape(uint32(m))
+		elems := &ebpf.MapSpec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4 * per, MaxEntries: 16384 * nel, Flags: unix.BPF_F_NO_PREALLOC}
+		echunk := rowBatchBytes / int(4*per)
+		evals := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(int(per), reflect.TypeFor[uint32]())), echunk, echunk)
+		elemWrite2 := func(b *testing.B, mp *ebpf.Map) {
+			total := rows * int(nel)
+			var wg sync.WaitGroup
+			for w := range 2 {
+				wg.Go(func() {
+					ks := make([]uint32, echunk)
+					for start := w * echunk; start < total; start += 2 * echunk {
+						n := min(echunk, total-start)
+						for j := range n {
+							ks[j] = uint32(start+j) + nel // row i+1's elements
+						}
+						if _, err := mp.BatchUpdate(ks[:n], evals.Slice(0, n).Interface(), nil); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+		}
 		for _, tc := range []struct {
 			name  string
 			spec  *ebpf.MapSpec
 			write func(*testing.B, *ebpf.Map)
 		}{
+			{"hash-elements/batch-2-writers", elems, elemWrite2},
 			{"hash/batch", hash, batchWrite},
 			{"hash/batch-2-writers", hash, batchWrite2},
 			{"hash/single", hash, singleWrite},
@@ -227,7 +257,7 @@ func BenchmarkMaglevRowsKernel(b *testing.B) {
 			{"array-of-maps/one-outer-batch", aom, aomWrite(rows)},
 		} {
 			b.Run(fmt.Sprintf("M=%d/rows=%d/%s", m, rows, tc.name), func(b *testing.B) {
-				if m == fitM && !strings.HasPrefix(tc.name, "hash/") {
+				if m == fitM && !strings.HasPrefix(tc.name, "hash") {
 					b.Skip("M=16363 compares the hash's element size only")
 				}
 				if tc.spec.Type == ebpf.ArrayOfMaps && rows > 1000 && tc.name == "array-of-maps/single" {

@@ -48,9 +48,9 @@ func cpuTime() time.Duration {
 // which depends less on how busy the machine is.
 // cold starts into empty maps; restart starts on maps a previous agent pinned, as a
 // restarted agent does (nothing to write). The Maglev table size M is 1021 and Cilium's
-// default 16381; the latter builds 10,000 rows of 16381 slots (about 1.3 GB of kernel
-// memory, seconds of work) and so is skipped by the CI smoke run (-benchtime=1x): run it
-// with -benchtime=2x or more.
+// default 16381; the latter builds 10,000 rows of 16381 slots (about 700 MB of kernel
+// memory, a second or more of work) and so is skipped by the CI smoke run
+// (-benchtime=1x): run it with -benchtime=2x or more.
 func BenchmarkStart(b *testing.B) {
 	testenv.RequirePrivileged(b)
 	const n = 10000
