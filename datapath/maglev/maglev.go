@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"net/netip"
 	"slices"
 )
@@ -46,10 +45,13 @@ func (b *Backend) hash(seed uint64) uint64 {
 // safe for concurrent use; the zero value is not usable, call New.
 type Builder struct {
 	m     uint32
-	tail  uint32 // empty slots left when Fill switches to fillTail
+	c     uint64 // fastModC(m), for remainders modulo m without division
 	perms []perm
-	occ   []uint64 // bitmap of the taken slots
-	empty []uint32
+	occ   []uint64    // bitmap of the taken slots
+	empty []uint32    // the empty slots when probing stops
+	mults [][5]uint32 // probeWindow's j*skip mod M for j = 0..4, per backend
+	ranks []uint64    // fillRanked's bitmaps, M bits per backend
+	rs    []rankState
 }
 
 // perm is one backend's permutation: the next slot it wants and its step.
@@ -67,13 +69,7 @@ func New(m uint32) (*Builder, error) {
 	if err := ValidateSize(m); err != nil {
 		return nil, err
 	}
-	// The tail costs about k*k/2 multiplications for k empty slots where probing would
-	// cost about M*ln(k) table reads.
-	t := uint32(1)
-	for (t+1)*(t+1) <= m/2 {
-		t++
-	}
-	return &Builder{m: m, tail: t}, nil
+	return &Builder{m: m, c: fastModC(m)}, nil
 }
 
 // Size returns M, the number of slots of the tables b builds.
@@ -146,84 +142,15 @@ func (b *Builder) fill(table []uint32, backends []Backend, vals []uint32) error 
 	occ := slices.Grow(b.occ[:0], words)[:words]
 	clear(occ)
 	b.occ = occ
-	stop := m - b.tail // slots filled by probing; fillTail fills the rest
-	filled := uint32(0)
-	for {
-		for i := range perms {
-			if filled == stop {
-				b.fillTail(table, occ, perms, i)
-				return nil
-			}
-			p := &perms[i]
-			c, skip := p.next, p.skip
-			for occ[c/64]&(1<<(c%64)) != 0 {
-				c = wrap(c+skip, m)
-			}
-			occ[c/64] |= 1 << (c % 64)
-			table[c] = p.idx
-			p.next = wrap(c+skip, m)
-			filled++
-		}
+	k, ranked := tailPlan(m, n)
+	i := b.probe(table, occ, perms, m-k)
+	es := b.emptySlots(occ)
+	if ranked {
+		b.fillRanked(table, es, perms, i)
+	} else {
+		b.fillTail(table, es, perms, i)
 	}
-}
-
-// fillTail fills the slots of table not taken in occ, continuing the round at perms[start]:
-// each backend in turn takes the empty slot that comes first in its permutation from its
-// next slot, which is what probing finds (every slot before it in the permutation is
-// taken), computed as the least (e - next) * skip^-1 mod M over the empty slots e.
-func (b *Builder) fillTail(table []uint32, occ []uint64, perms []perm, start int) {
-	m := b.m
-	es := b.empty[:0]
-	for w, x := range occ {
-		for x = ^x; x != 0; x &= x - 1 {
-			if e := uint32(w*64 + bits.TrailingZeros64(x)); e < m {
-				es = append(es, e)
-			}
-		}
-	}
-	b.empty = es
-	for i := start; ; i++ {
-		if i == len(perms) {
-			i = 0
-		}
-		p := &perms[i]
-		if p.inv == 0 {
-			p.inv = inverse(p.skip, m)
-		}
-		best, bj := 0, uint64(m)
-		for x, e := range es {
-			if j := uint64(wrap(e+m-p.next, m)) * uint64(p.inv) % uint64(m); j < bj {
-				best, bj = x, j
-			}
-		}
-		table[es[best]] = p.idx
-		es[best] = es[len(es)-1]
-		if es = es[:len(es)-1]; len(es) == 0 {
-			return
-		}
-	}
-}
-
-// wrap returns c mod m for c < 2m < 2^31, without a branch: whether the probe wraps
-// around the table is as good as random, so a branch would be mispredicted often.
-func wrap(c, m uint32) uint32 {
-	return c - m&uint32(int32(m-1-c)>>31)
-}
-
-// inverse returns the inverse of s modulo the prime m (1 <= s < m).
-func inverse(s, m uint32) uint32 {
-	// Extended Euclid: r0 = m, r1 = s, tracking t with t*s = r (mod m).
-	r0, r1 := int64(m), int64(s)
-	t0, t1 := int64(0), int64(1)
-	for r1 != 0 {
-		q := r0 / r1
-		r0, r1 = r1, r0-q*r1
-		t0, t1 = t1, t0-q*t1
-	}
-	if t0 < 0 {
-		t0 += int64(m)
-	}
-	return uint32(t0)
+	return nil
 }
 
 // Mix64 is the 64-bit finalizer (MurmurHash3's fmix64) that Maglev's permutations and
