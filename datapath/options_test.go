@@ -14,6 +14,14 @@ func TestLoadRejectsBadOptions(t *testing.T) {
 			t.Errorf("Load(%+v) = %v, want ErrInvalidOptions", o, err)
 		}
 	}
+	// 2^24 services of 17 Maglev elements each (M = 16381) is more than 2^26 entries; at
+	// M = 1021 (2 elements) 2^24 services fit.
+	if _, err := (&Options{MaxServices: 1 << 24}).withDefaults(); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("2^24 services of M = 16381: %v, want ErrInvalidOptions", err)
+	}
+	if _, err := (&Options{MaxServices: 1 << 24, MaglevTableSize: 1021}).withDefaults(); err != nil {
+		t.Errorf("2^24 services of M = 1021: %v", err)
+	}
 	if _, err := Load(&Options{MaglevTableSize: 4}); !errors.Is(err, maglev.ErrInvalidSize) {
 		t.Errorf("Load with M = 4: %v, want maglev.ErrInvalidSize too", err)
 	}
