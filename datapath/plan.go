@@ -92,12 +92,13 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 			affected = append(affected, rec)
 		} else {
 			if newKeys == nil {
-				newKeys = map[uint64]struct{}{}
+				newKeys = make(map[uint64]struct{}, len(puts)-i)
 			}
-			if _, dup := newKeys[pk]; dup {
+			// One map operation: a key already there leaves the length unchanged.
+			n := len(newKeys)
+			if newKeys[pk] = struct{}{}; len(newKeys) == n {
 				return nil, fmt.Errorf("%w: frontend %v listed twice", ErrDuplicate, d.addrs.frontend(p.key))
 			}
-			newKeys[pk] = struct{}{}
 			newSvcs++
 		}
 		nbe += len(p.keys)
@@ -166,11 +167,13 @@ func (d *Datapath) planWritesAll(puts []prepared, dels []svcKey, all bool) (*pla
 				if newOwner == nil {
 					newOwner = make(map[uint64]int32, nbe-x)
 				}
-				if o, dup := newOwner[ku]; dup {
+				// One map operation, as for newKeys; the first owner, overwritten, is
+				// found again for the error.
+				n := len(newOwner)
+				if newOwner[ku] = int32(i); len(newOwner) == n {
 					return nil, fmt.Errorf("%w: backend %v under frontends %v and %v",
-						ErrDuplicate, d.addrs.addrPort(k), d.addrs.frontend(puts[o].key), d.addrs.frontend(p.key))
+						ErrDuplicate, d.addrs.addrPort(k), d.addrs.frontend(puts[firstWith(puts, ku)].key), d.addrs.frontend(p.key))
 				}
-				newOwner[ku] = int32(i)
 				added++
 			}
 			x++
@@ -372,4 +375,16 @@ func keysOf(m map[uint32]struct{}) []uint32 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// firstWith returns the index of the first of puts that lists backend key ku (-1 if none).
+func firstWith(puts []prepared, ku uint64) int {
+	for i := range puts {
+		for _, k := range puts[i].keys {
+			if k.u64() == ku {
+				return i
+			}
+		}
+	}
+	return -1
 }

@@ -3,6 +3,7 @@ package datapath
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -382,6 +383,28 @@ func TestSyncReusesFreedIDsWhenFull(t *testing.T) {
 	}
 	if e, err := d.Service(repl[0].Frontend); err != nil || len(e.Backends) != 4 || e.Backends[0] != again[0].Backends[0].Backend {
 		t.Fatalf("read back %+v, %v", e, err)
+	}
+	checkMirror(t, d)
+}
+
+// TestDuplicatesNamedOnFirstSync refuses duplicates among services none of which is
+// programmed yet, naming both frontends (and the backend) in the error.
+func TestDuplicatesNamedOnFirstSync(t *testing.T) {
+	d := load(t, nil)
+	set := services(3)
+	set[2].Backends[0] = set[0].Backends[1]
+	st, err := d.Sync(set)
+	if !errors.Is(err, ErrDuplicate) || st.Counts() != (SyncStats{}) {
+		t.Fatalf("Sync = %+v, %v; want nothing written and ErrDuplicate", st, err)
+	}
+	for _, s := range []string{set[0].Frontend.Addr.String(), set[2].Frontend.Addr.String(), set[0].Backends[1].Addr.String()} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not name %s", err, s)
+		}
+	}
+	twice := append(services(3), services(2)[1])
+	if _, err := d.Sync(twice); !errors.Is(err, ErrDuplicate) || !strings.Contains(err.Error(), twice[1].Frontend.Addr.String()) {
+		t.Fatalf("frontend listed twice: %v, want ErrDuplicate naming %v", err, twice[1].Frontend)
 	}
 	checkMirror(t, d)
 }
