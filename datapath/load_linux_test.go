@@ -23,7 +23,7 @@ func load(t testing.TB, o *Options) *Datapath {
 }
 
 func TestLoadEveryProgram(t *testing.T) {
-	for _, m := range []uint32{251, maglev.DefaultSize, 65521} {
+	for _, m := range []uint32{3, 251, 1021, maglev.DefaultSize, 65521, maglev.MaxSize} {
 		d := load(t, &Options{MaglevTableSize: m, MaxServices: 16, MaxBackends: 64})
 		for name, p := range map[string]interface{ FD() int }{
 			"xdp": d.XDPProgram(), "tc ingress": d.TCIngressProgram(), "tc egress": d.TCEgressProgram(),
