@@ -192,3 +192,31 @@ func TestSameFlowSameBackend(t *testing.T) {
 		t.Errorf("200 flows reached %d of %d backends: %v", len(seen), len(svc.Backends), seen)
 	}
 }
+
+// TestFlowsAcrossRowElements sends 512 flows (client ports 40000-40511) to a service at
+// M=16381, whose row is 17 map elements: every flow reaches the backend of the slot
+// FlowSlot computes, and the flows' slots fall in every element.
+func TestFlowsAcrossRowElements(t *testing.T) {
+	d := load(t, &Options{MaglevTableSize: maglev.DefaultSize, MaxServices: 16, MaxBackends: 64})
+	svc := services(1)[0]
+	if _, err := d.Sync([]Service{svc}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := d.Service(svc.Frontend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	elems := map[uint32]bool{}
+	for port := range uint16(512) {
+		client := netip.AddrPortFrom(netip.MustParseAddr(clientIP), 40000+port)
+		slot := maglev.FlowSlot(client, svc.Frontend.Addr, uint8(lb.TCP), maglev.DefaultSize)
+		elems[slot/d.rowPer] = true
+		ret, out := run(t, d.XDPProgram(), packet(client, svc.Frontend.Addr, lb.TCP, false))
+		if _, dst, _ := flowOf(out); ret != xdpPass || dst != e.Table[slot] {
+			t.Fatalf("flow from %v: verdict %d, went to %v, want slot %d's %v", client, ret, dst, slot, e.Table[slot])
+		}
+	}
+	if len(elems) != int(d.rowN) {
+		t.Fatalf("flows fell in %d of the row's %d elements", len(elems), d.rowN)
+	}
+}
