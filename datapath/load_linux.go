@@ -23,7 +23,8 @@ type kernel struct {
 // then reads the maps back so that the next sync writes only differences. A nil opts
 // selects the defaults; options out of range are refused with an error wrapping
 // ErrInvalidOptions. Pinned maps whose type, sizes or capacity differ from opts are
-// refused with an error. Load needs Linux (and CAP_BPF, CAP_NET_ADMIN for Attach); on
+// refused with an error, except a Maglev map of whole rows pinned by an earlier version,
+// which is replaced (see prepareRowPin; the next Sync writes every row). Load needs Linux (and CAP_BPF, CAP_NET_ADMIN for Attach); on
 // other operating systems it validates opts, then returns an error wrapping
 // errors.ErrUnsupported.
 func Load(opts *Options) (*Datapath, error) {
