@@ -45,13 +45,7 @@ func TestPinnedMapsSurviveReopen(t *testing.T) {
 	if _, err := d1.SyncL2Responders([]L2Responder{{IP: netip.MustParseAddr("10.10.200.1"), Ifindex: 2, MAC: []byte{2, 0, 0, 0, 0, 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	client := netip.MustParseAddrPort(clientIP + ":40000")
-	in := packet(client, set[3].Frontend.Addr, lb.TCP, false)
-	_, out1 := run(t, d1.XDPProgram(), in)
-	before, err := d1.Service(set[3].Frontend)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, out1, before := probeService(t, d1, set[3])
 	if err := d1.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -126,13 +120,7 @@ func TestPinnedRowsOfEarlierLayout(t *testing.T) {
 	if _, err := d1.Sync(set); err != nil {
 		t.Fatal(err)
 	}
-	client := netip.MustParseAddrPort(clientIP + ":40000")
-	in := packet(client, set[3].Frontend.Addr, lb.TCP, false)
-	_, out1 := run(t, d1.XDPProgram(), in)
-	before, err := d1.Service(set[3].Frontend)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, out1, before := probeService(t, d1, set[3])
 	typ := d1.objs.CikLbMaglev.Type()
 	if err := d1.Close(); err != nil {
 		t.Fatal(err)
@@ -192,4 +180,18 @@ func TestPinnedRowsOfEarlierLayout(t *testing.T) {
 	if st, err := d3.Sync(set); err != nil || st.Counts() != (SyncStats{}) {
 		t.Fatalf("sync after the second reopen wrote %+v, %v", st, err)
 	}
+}
+
+// probeService returns a TCP packet from the test client to svc's frontend, what the
+// XDP program makes of it, and svc's state read back from d.
+func probeService(t *testing.T, d *Datapath, svc Service) (in, out []byte, e ServiceEntry) {
+	t.Helper()
+	client := netip.MustParseAddrPort(clientIP + ":40000")
+	in = packet(client, svc.Frontend.Addr, lb.TCP, false)
+	_, out = run(t, d.XDPProgram(), in)
+	e, err := d.Service(svc.Frontend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, out, e
 }

@@ -127,25 +127,7 @@ func BenchmarkMaglevRowsKernel(b *testing.B) {
 			}
 		}
 		// Two goroutines, each writing every other batch from its own buffers.
-		batchWrite2 := func(b *testing.B, mp *ebpf.Map) {
-			var wg sync.WaitGroup
-			for w := range 2 {
-				wg.Go(func() {
-					ks := make([]uint32, chunk)
-					for start := w * chunk; start < rows; start += 2 * chunk {
-						n := min(chunk, rows-start)
-						for j := range n {
-							ks[j] = uint32(start + j + 1)
-						}
-						if _, err := mp.BatchUpdate(ks[:n], vals.Slice(0, n).Interface(), nil); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-		}
+		batchWrite2 := func(b *testing.B, mp *ebpf.Map) { write2(b, mp, rows, chunk, vals, 1) }
 		singleWrite := func(b *testing.B, mp *ebpf.Map) {
 			for i := range rows {
 				j := i % chunk
@@ -219,26 +201,8 @@ func BenchmarkMaglevRowsKernel(b *testing.B) {
 		elems := &ebpf.MapSpec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4 * per, MaxEntries: 16384 * nel, Flags: unix.BPF_F_NO_PREALLOC}
 		echunk := rowBatchBytes / int(4*per)
 		evals := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(int(per), reflect.TypeFor[uint32]())), echunk, echunk)
-		elemWrite2 := func(b *testing.B, mp *ebpf.Map) {
-			total := rows * int(nel)
-			var wg sync.WaitGroup
-			for w := range 2 {
-				wg.Go(func() {
-					ks := make([]uint32, echunk)
-					for start := w * echunk; start < total; start += 2 * echunk {
-						n := min(echunk, total-start)
-						for j := range n {
-							ks[j] = uint32(start+j) + nel // row i+1's elements
-						}
-						if _, err := mp.BatchUpdate(ks[:n], evals.Slice(0, n).Interface(), nil); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-		}
+		// Row i+1's elements have keys (i+1)*nel + c.
+		elemWrite2 := func(b *testing.B, mp *ebpf.Map) { write2(b, mp, rows*int(nel), echunk, evals, nel) }
 		for _, tc := range []struct {
 			name  string
 			spec  *ebpf.MapSpec
@@ -300,6 +264,29 @@ func BenchmarkMaglevRowsKernel(b *testing.B) {
 			})
 		}
 	}
+}
+
+// write2 writes total entries with keys first, first+1, ... into mp from two
+// goroutines, each writing every other batch of chunk entries of vals (a slice of at
+// least chunk values) with its own keys.
+func write2(b *testing.B, mp *ebpf.Map, total, chunk int, vals reflect.Value, first uint32) {
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			ks := make([]uint32, chunk)
+			for start := w * chunk; start < total; start += 2 * chunk {
+				n := min(chunk, total-start)
+				for j := range n {
+					ks[j] = uint32(start+j) + first
+				}
+				if _, err := mp.BatchUpdate(ks[:n], vals.Slice(0, n).Interface(), nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // rowsPause is how long BenchmarkMaglevRowsKernel waits before each new map.
